@@ -1,0 +1,32 @@
+"""The leaderboard as a rich table for the terminal, read through the same data module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from leaderboard import data
+
+
+def leaderboard_table(snapshot: Path) -> Table:
+    """Ranking table: safety (1 - ASR pooled over attacks), over-refusal and utility, with 95% CIs."""
+    ranking = data.ranking(path=snapshot)
+    by_attack = data.asr_by_attack(path=snapshot)
+    attacks = sorted(by_attack["attack"].unique()) if not by_attack.empty else []
+    plain = by_attack[by_attack["defense"] == data.NO_DEFENSE] if not by_attack.empty else by_attack
+    table = Table(title=f"{data.meta(path=snapshot).title} — ASR per attack, rates with 95% Wilson intervals")
+    for col in ("#", "model", "lineage", "safety", *[f"ASR {a}" for a in attacks], "over-refusal", "utility",
+                "n harm/benign/util"):
+        table.add_column(col, overflow="fold")
+    for row in ranking.itertuples(index=False):
+        cells = [str(row.rank), row.model, row.lineage,
+                 data.format_interval(row.safety, row.safety_lo, row.safety_hi)]
+        for attack in attacks:
+            hit = plain[(plain["model_id"] == row.model_id) & (plain["attack"] == attack)]
+            cells.append(data.format_interval(*hit[["asr", "asr_lo", "asr_hi"]].iloc[0]) if len(hit) else "—")
+        cells += [data.format_interval(row.over_refusal, row.over_refusal_lo, row.over_refusal_hi),
+                  data.format_interval(row.utility, row.utility_lo, row.utility_hi),
+                  f"{row.n_harmful}/{row.n_benign}/{row.n_utility}"]
+        table.add_row(*cells)
+    return table

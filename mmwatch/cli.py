@@ -1,0 +1,165 @@
+"""The front door: `mmwatch run | demo | watch | preview | make-tiny-model | models | table`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from mmwatch.config import ConfigError, RunConfig, load_config
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="run config (YAML)")]
+DEFAULT_CONFIG = Path("configs/demo.yaml")
+
+
+def _prefect_env() -> None:
+    """Keep Prefect local and quiet: no telemetry, its state inside the working folder."""
+    os.environ.setdefault("PREFECT_HOME", str(Path(".prefect").resolve()))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _load(path: Path) -> RunConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[bold red]config error[/]: {exc}", highlight=False, markup=True)
+        raise typer.Exit(code=2) from None
+
+
+def _run_cycle(config_path: Path) -> Any:
+    _prefect_env()
+    from flows.nightly import nightly
+
+    report = nightly(str(config_path))
+    if report.cells_new == 0:
+        console.print(f"Nothing new: all {report.cells_total} cells of the matrix were already stored; "
+                      "no new cell computed.")
+    else:
+        console.print(f"Run {report.run_id}: {report.cells_new} new cells "
+                      f"({report.cells_failed} error rows), {report.cells_stored_before} already stored, "
+                      f"{report.verdicts_new} new verdicts.")
+    for problem in report.sample_problems:
+        err.print(f"[yellow]bad benchmark row[/]: {problem}", highlight=False)
+    for skipped in report.skipped_checkpoints:
+        err.print(f"[yellow]skipped checkpoint[/]: {skipped}", highlight=False)
+    if report.alerts:
+        for a in report.alerts:
+            console.print(f"[bold red]ALERT[/] {a['model_id']} vs {a['baseline_id']} ({a['attack']}, "
+                          f"{a['defense']}): ASR {a['rate_old']:.0%} -> {a['rate_new']:.0%}, "
+                          f"p_adj={a['p_adjusted']:.3g}")
+    else:
+        console.print(f"No safety regression ({report.comparisons} paired comparisons).")
+    return report
+
+
+@app.command()
+def run(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Run one nightly cycle now, locally (no server needed)."""
+    cfg = _load(config)
+    report = _run_cycle(config)
+    _print_table(Path(report.snapshot), cfg)
+
+
+@app.command()
+def demo(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Build the demo's tiny models if missing, run one cycle, print the leaderboard."""
+    cfg = _load(config)
+    from adapters.tiny import make_tiny_model
+
+    for spec in cfg.demo_models:
+        if not (spec.path / "config.json").exists():
+            make_tiny_model(spec.path, arch=spec.arch, seed=spec.seed)
+            console.print(f"built tiny random {spec.arch} model at {spec.path}")
+    report = _run_cycle(config)
+    _print_table(Path(report.snapshot), cfg)
+    console.print("\nOpen the web leaderboard with [bold]make leaderboard[/] "
+                  f"(streamlit, reads {report.snapshot}).")
+
+
+@app.command()
+def watch(config: ConfigOption = DEFAULT_CONFIG,
+          now: Annotated[bool, typer.Option(help="also run once at start")] = False) -> None:
+    """Run the cycle on the config's cron schedule, in this process (APScheduler, UTC)."""
+    cfg = _load(config)
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    scheduler = BlockingScheduler(timezone="UTC")
+    job = scheduler.add_job(_run_cycle, CronTrigger.from_crontab(cfg.schedule.cron, timezone="UTC"),
+                            args=[config], id="nightly", max_instances=1, coalesce=True)
+    if now:
+        _run_cycle(config)
+    console.print(f"watching: cron '{cfg.schedule.cron}' UTC; next run {job.trigger.get_next_fire_time(None, _now())}")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        console.print("stopped")
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@app.command()
+def preview(attack: str, text: Annotated[str, typer.Option(help="the request to attack")],
+            out: Annotated[Path, typer.Option(help="folder for the images")] = Path("preview")) -> None:
+    """Write the image(s) an attack would send and print its text prompt."""
+    from mmwatch.preview import preview as make_preview
+    from mmwatch.registry import UnknownPluginError
+
+    try:
+        paths, prompts = make_preview(attack, text, out)
+    except UnknownPluginError as exc:
+        err.print(str(exc), highlight=False)
+        raise typer.Exit(code=2) from None
+    for prompt in prompts:
+        console.print(f"[bold]text prompt[/]: {prompt}", highlight=False)
+    for path in paths:
+        console.print(f"image: {path}")
+
+
+@app.command("make-tiny-model")
+def make_tiny(out: Path, arch: Annotated[str, typer.Option(help="llava or idefics3")] = "llava",
+              seed: int = 0) -> None:
+    """Write a tiny random image-text-to-text checkpoint that the `hf` adapter loads."""
+    from adapters.tiny import make_tiny_model
+
+    path = make_tiny_model(out, arch=arch, seed=seed)
+    console.print(f"wrote tiny random {arch} model to {path}")
+
+
+@app.command()
+def table(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Print the leaderboard from the published snapshot."""
+    cfg = _load(config)
+    _print_table(cfg.store.snapshot, cfg)
+
+
+def _print_table(snapshot: Path, cfg: RunConfig) -> None:
+    from leaderboard.terminal import leaderboard_table
+
+    console.print(leaderboard_table(snapshot))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app(prog_name="mmwatch")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Run configuration: YAML validated by frozen pydantic models, checked before any work starts.
+
+A bad config raises ConfigError naming the file, the field and what is allowed. Relative paths
+are taken from the directory the command runs in, as a shell user expects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mmwatch import plugins
+from mmwatch.registry import PluginParamsError, PluginSpec, Registry, UnknownPluginError
+from mmwatch.types import GenerationParams, stable_hash
+
+
+class ConfigError(ValueError):
+    """A config that cannot run; the message names the file, the field and the allowed values."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PluginRef(_Frozen):
+    """A plugin by registry name plus the arguments its factory takes."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class BenchmarkRef(PluginRef):
+    limit: int | None = Field(default=None, ge=1, description="take only the first N samples")
+
+
+class ModelConfig(_Frozen):
+    """A model named in the config. `lineage` groups revisions that regressions compare."""
+
+    lineage: str = Field(pattern=r"^[A-Za-z0-9_.\-/]+$")
+    revision: str = "v1"
+    adapter: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class WatchFolder(_Frozen):
+    """A folder whose checkpoint subfolders are revisions of one lineage (the folder's name)."""
+
+    path: Path
+    adapter: str = "hf"
+    lineage: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class DemoModel(_Frozen):
+    """A tiny random checkpoint that `mmwatch demo` builds when it is missing."""
+
+    path: Path
+    arch: str = "llava"
+    seed: int = 0
+
+
+class StoreConfig(_Frozen):
+    path: Path = Path("mmwatch.duckdb")
+    artifacts: Path = Path("artifacts")
+    snapshot: Path = Path("leaderboard.duckdb")
+
+
+class RegressionConfig(_Frozen):
+    alpha: float = Field(default=0.05, gt=0, lt=1, description="family-wise error rate (Holm)")
+    min_effect: float = Field(default=0.10, ge=0, le=1, description="smallest ASR rise that alerts")
+    min_pairs: int = Field(default=5, ge=1, description="fewer paired samples than this: no test")
+
+
+class ScheduleConfig(_Frozen):
+    cron: str = "0 3 * * *"
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("cron needs 5 fields: minute hour day month weekday, e.g. '0 3 * * *'")
+        return value
+
+
+class LeaderboardConfig(_Frozen):
+    show_responses: bool = Field(default=False, description="publish raw responses to harmful items")
+    title: str = "mmwatch safety leaderboard"
+
+
+class RunConfig(_Frozen):
+    name: str = "mmwatch"
+    store: StoreConfig = StoreConfig()
+    models: tuple[ModelConfig, ...] = ()
+    watch: tuple[WatchFolder, ...] = ()
+    demo_models: tuple[DemoModel, ...] = ()
+    benchmarks: tuple[BenchmarkRef, ...] = Field(min_length=1)
+    attacks: tuple[PluginRef, ...] = (PluginRef(name="none"),)
+    defenses: tuple[PluginRef, ...] = (PluginRef(name="none"),)
+    judges: tuple[PluginRef, ...] = Field(min_length=1)
+    safety_judge: str = "refusal-keywords"
+    utility_judge: str = "exact-match"
+    generation: GenerationParams = GenerationParams()
+    seed: int = 0
+    regression: RegressionConfig = RegressionConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    leaderboard: LeaderboardConfig = LeaderboardConfig()
+
+    @model_validator(mode="after")
+    def _headline_judges_listed(self) -> RunConfig:
+        listed = [j.name for j in self.judges]
+        for role in ("safety_judge", "utility_judge"):
+            name = getattr(self, role)
+            if name not in listed:
+                raise ValueError(f"{role} {name!r} is not among judges (allowed: {', '.join(listed)})")
+        return self
+
+    @property
+    def hash(self) -> str:
+        return stable_hash(self.model_dump(mode="json"))
+
+
+def _check_plugin(registry: Registry[Any], ref_name: str, params: dict[str, Any], where: str) -> None:
+    try:
+        info = registry.info(ref_name)
+    except UnknownPluginError as exc:
+        raise ConfigError(f"{where}.name: {exc}") from None
+    allowed = info.parameters()
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"{where}.params: {registry.kind} {ref_name!r} takes no parameter {', '.join(unknown)} "
+            f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
+        )
+
+
+def check_plugins(config: RunConfig) -> None:
+    """Every plugin name and parameter must exist before a run starts."""
+    for field_name, registry, refs in (
+        ("benchmarks", plugins.benchmarks, config.benchmarks),
+        ("attacks", plugins.attacks, config.attacks),
+        ("defenses", plugins.defenses, config.defenses),
+        ("judges", plugins.judges, config.judges),
+    ):
+        for i, ref in enumerate(refs):
+            _check_plugin(registry, ref.name, ref.params, f"{field_name}[{i}]")
+    for i, model in enumerate(config.models):
+        try:
+            plugins.adapters.info(model.adapter)
+        except UnknownPluginError as exc:
+            raise ConfigError(f"models[{i}].adapter: {exc}") from None
+    for i, folder in enumerate(config.watch):
+        try:
+            plugins.adapters.info(folder.adapter)
+        except UnknownPluginError as exc:
+            raise ConfigError(f"watch[{i}].adapter: {exc}") from None
+
+
+def _format_validation(path: Path, exc: ValidationError) -> str:
+    lines = [f"invalid config {path}:"]
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        allowed = (err.get("ctx") or {}).get("expected")
+        lines.append(f"  {field}: {msg}" + (f" (allowed: {allowed})" if allowed else ""))
+    return "\n".join(lines)
+
+
+def load_config(path: Path | str) -> RunConfig:
+    """Read and fully validate a config file, plugin names and parameters included."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML in {path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"invalid config {path}: the top level must be a mapping of fields")
+    try:
+        config = RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(path, exc)) from None
+    try:
+        check_plugins(config)
+    except ConfigError as exc:
+        raise ConfigError(f"invalid config {path}: {exc}") from None
+    return config
+
+
+def plugin_spec(registry: Registry[Any], ref: PluginRef) -> PluginSpec:
+    """The spec a ref will be recorded under, without building the plugin."""
+    try:
+        return registry.build(ref.name, ref.params).spec
+    except PluginParamsError as exc:
+        raise ConfigError(str(exc)) from None

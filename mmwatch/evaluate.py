@@ -1,0 +1,103 @@
+"""Run planned cells on one model and store each batch as soon as it is answered.
+
+Writing per batch is what makes a crashed run resumable: the next run's plan subtracts what
+was stored. A sample whose attack fails (say, an unreadable image) becomes an error row; so does
+a batch the adapter could not answer. Nothing here stops the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from mmwatch.planning import PlannedCell
+from mmwatch.plugins import ModelAdapter
+from mmwatch.records import CellRecord, Store
+from mmwatch.types import GenerationParams, Probe, Response
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]  # called with the number of cells just finished
+
+
+@dataclass
+class EvalStats:
+    written: int = 0
+    failed: int = 0
+
+
+def _record(cell: PlannedCell, run_id: str, generation: GenerationParams, seed: int,
+            probe: Probe | None, response: Response) -> CellRecord:
+    return CellRecord(
+        cell_key=cell.key, run_id=run_id, model_id=cell.model.model_id, sample_id=cell.sample.id,
+        probe_index=cell.probe_index, attack=cell.attack.spec.key(), attack_label=cell.attack.spec.label,
+        defense=cell.defense.spec.key(), defense_label=cell.defense.spec.label,
+        generation=generation.model_dump(), seed=seed, probe=probe, response=response,
+    )
+
+
+def _probe_for(cell: PlannedCell, cache: dict[tuple[str, str], list[Probe]]) -> Probe:
+    """Attack output for a sample, computed once for all of its probe indices."""
+    key = (cell.attack.spec.hash, cell.sample.id)
+    if key not in cache:
+        cache[key] = list(cell.attack.obj(cell.sample))
+    probes = cache[key]
+    if cell.probe_index >= len(probes):
+        raise ValueError(f"attack {cell.attack.spec.label} gave {len(probes)} probe(s) for {cell.sample.id}, "
+                         f"expected index {cell.probe_index}")
+    return probes[cell.probe_index]
+
+
+def _groups(cells: Sequence[PlannedCell]) -> dict[str, list[PlannedCell]]:
+    groups: dict[str, list[PlannedCell]] = {}
+    for cell in cells:
+        groups.setdefault(cell.defense.spec.hash, []).append(cell)
+    return groups
+
+
+def evaluate_model(
+    cells: Sequence[PlannedCell],
+    adapter: ModelAdapter,
+    store: Store,
+    run_id: str,
+    generation: GenerationParams,
+    seed: int,
+    progress: Progress | None = None,
+) -> EvalStats:
+    """Generate and store every planned cell of one model, defense by defense, batch by batch."""
+    stats = EvalStats()
+    probe_cache: dict[tuple[str, str], list[Probe]] = {}
+    for group in _groups(cells).values():
+        defended: ModelAdapter = group[0].defense.obj(adapter)
+        for start in range(0, len(group), generation.batch_size):
+            batch = group[start:start + generation.batch_size]
+            records: list[CellRecord] = []
+            ready: list[tuple[PlannedCell, Probe]] = []
+            for cell in batch:
+                try:
+                    ready.append((cell, _probe_for(cell, probe_cache)))
+                except Exception as exc:  # one bad sample costs one cell
+                    log.warning("attack %s failed on %s: %s", cell.attack.spec.label, cell.sample.id, exc)
+                    records.append(_record(cell, run_id, generation, seed, None,
+                                           Response(error=f"attack failed: {exc}")))
+            responses = _generate(defended, [p for _, p in ready], generation)
+            records += [_record(c, run_id, generation, seed, p, r) for (c, p), r in zip(ready, responses)]
+            stats.written += store.write_cells(records)
+            stats.failed += sum(1 for r in records if r.response.error)
+            if progress:
+                progress(len(batch))
+    return stats
+
+
+def _generate(adapter: ModelAdapter, probes: list[Probe], generation: GenerationParams) -> list[Response]:
+    if not probes:
+        return []
+    try:
+        responses = adapter.generate(probes, generation)
+    except Exception as exc:
+        log.warning("model failed on a batch of %d probes: %s", len(probes), exc)
+        return [Response(error=f"generation failed: {exc}") for _ in probes]
+    if len(responses) != len(probes):
+        msg = f"adapter returned {len(responses)} responses for {len(probes)} probes"
+        return [Response(error=msg) for _ in probes]
+    return responses

@@ -1,0 +1,95 @@
+"""Plan the matrix: models x samples x attacks x defenses, less the cells already stored.
+
+Cost grows with new cells only. An attack runs on the sample kinds it declares
+(`applies_to`, default harmful + benign: utility items are measured unattacked), and a
+gradient attack only on adapters that offer gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mmwatch import plugins
+from mmwatch.records import ModelRecord
+from mmwatch.registry import Plugin
+from mmwatch.types import GenerationParams, Sample, SampleKind, cell_key
+
+DEFAULT_ATTACK_KINDS = (SampleKind.HARMFUL.value, SampleKind.BENIGN.value)
+
+
+@dataclass(frozen=True)
+class PlannedCell:
+    key: str
+    model: ModelRecord
+    sample: Sample
+    attack: Plugin[Any]
+    defense: Plugin[Any]
+    probe_index: int
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Everything a plan is made of; built once per run from the config and discovery."""
+
+    models: Sequence[ModelRecord]
+    samples: Sequence[Sample]
+    attacks: Sequence[Plugin[Any]]
+    defenses: Sequence[Plugin[Any]]
+    generation: GenerationParams
+    seed: int
+
+
+@dataclass
+class Plan:
+    total: int = 0
+    new: list[PlannedCell] = field(default_factory=list)
+    skipped_no_gradients: int = 0
+
+    @property
+    def stored(self) -> int:
+        return self.total - len(self.new)
+
+    def by_model(self) -> dict[str, list[PlannedCell]]:
+        out: dict[str, list[PlannedCell]] = {}
+        for cell in self.new:
+            out.setdefault(cell.model.model_id, []).append(cell)
+        return out
+
+
+def attack_applies(attack: Plugin[Any], sample: Sample) -> bool:
+    kinds = attack.info.meta.get("applies_to", DEFAULT_ATTACK_KINDS)
+    return sample.kind.value in kinds
+
+
+def adapter_has_gradients(model: ModelRecord) -> bool:
+    return bool(plugins.adapters.info(model.adapter).meta.get("supports_gradients", False))
+
+
+def all_cells(matrix: Matrix) -> Iterable[PlannedCell]:
+    for model in matrix.models:
+        for attack in matrix.attacks:
+            for defense in matrix.defenses:
+                for sample in matrix.samples:
+                    if not attack_applies(attack, sample):
+                        continue
+                    for index in range(int(attack.info.meta.get("probes_per_sample", 1))):
+                        key = cell_key(model.model_id, sample.id, attack.spec.key(), defense.spec.key(),
+                                       matrix.generation, matrix.seed, index)
+                        yield PlannedCell(key, model, sample, attack, defense, index)
+
+
+def plan(matrix: Matrix, existing: Callable[[Iterable[str]], set[str]]) -> Plan:
+    """All cells of the matrix, and the ones not stored yet (`existing` asks the store)."""
+    result = Plan()
+    candidates = []
+    for cell in all_cells(matrix):
+        if cell.attack.info.meta.get("needs_gradients") and not adapter_has_gradients(cell.model):
+            result.skipped_no_gradients += 1
+            continue
+        candidates.append(cell)
+    result.total = len(candidates)
+    stored = existing(c.key for c in candidates)
+    result.new = [c for c in candidates if c.key not in stored]
+    return result

@@ -1,0 +1,163 @@
+"""One generic registry per plugin kind, filled by decorators on small factories.
+
+The decorator records name, version and the factory's arguments so that every stored result
+can say exactly what produced it (`Plugin.spec`). Built-in plugins are imported lazily by module
+name, so the core never imports adapters or storage; third-party plugins arrive through the
+`mmwatch.plugins` entry point group.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mmwatch.types import stable_hash
+
+T = TypeVar("T")
+
+ENTRY_POINT_GROUP = "mmwatch.plugins"
+
+
+class UnknownPluginError(KeyError):
+    """Raised for a name no plugin of that kind has; the message suggests the closest names."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class PluginParamsError(ValueError):
+    """A plugin was given arguments its factory does not take."""
+
+
+class PluginSpec(BaseModel):
+    """The exact, hashable description of a plugin instance: stored with every result."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: int
+    params: dict[str, Any] = Field(default_factory=dict)
+    changed: tuple[str, ...] = ()  # the params set away from their defaults (for the label only)
+
+    def key(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "params": self.params}
+
+    @property
+    def hash(self) -> str:
+        return stable_hash(self.key())
+
+    @property
+    def label(self) -> str:
+        """Short human name: `figstep`, or `pgd(eps=16)` when a default was changed."""
+        if not self.changed:
+            return self.name
+        args = ",".join(f"{k}={self.params[k]}" for k in sorted(self.changed))
+        return f"{self.name}({args})"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    kind: str
+    name: str
+    version: int
+    factory: Callable[..., Any]
+    description: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def parameters(self) -> dict[str, Any]:
+        """The factory's keyword arguments and their defaults (what a config may set)."""
+        sig = inspect.signature(self.factory)
+        return {
+            p.name: (None if p.default is inspect.Parameter.empty else p.default)
+            for p in sig.parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        }
+
+
+@dataclass(frozen=True)
+class Plugin(Generic[T]):
+    """A built plugin: the object the factory returned plus the spec that recreates it."""
+
+    spec: PluginSpec
+    info: PluginInfo
+    obj: T
+
+
+class Registry(Generic[T]):
+    """Name -> factory for one kind of plugin."""
+
+    def __init__(self, kind: str, builtin_modules: tuple[str, ...] = ()) -> None:
+        self.kind = kind
+        self._builtin_modules = builtin_modules
+        self._entries: dict[str, PluginInfo] = {}
+        self._loaded = False
+
+    def register(self, name: str, version: int = 1, **meta: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        def decorate(factory: Callable[..., T]) -> Callable[..., T]:
+            existing = self._entries.get(name)
+            if existing is not None and existing.factory.__qualname__ != factory.__qualname__:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            doc = inspect.getdoc(factory) or ""
+            self._entries[name] = PluginInfo(self.kind, name, version, factory, doc.split("\n")[0], meta)
+            return factory
+
+        return decorate
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        for module in self._builtin_modules:
+            importlib.import_module(module)
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            ep.load()
+        self._loaded = True
+
+    def names(self) -> list[str]:
+        self._load()
+        return sorted(self._entries)
+
+    def info(self, name: str) -> PluginInfo:
+        self._load()
+        try:
+            return self._entries[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self._entries, n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            known = ", ".join(sorted(self._entries)) or "none"
+            raise UnknownPluginError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
+
+    def build(self, name: str, params: dict[str, Any] | None = None) -> Plugin[T]:
+        info = self.info(name)
+        params = dict(params or {})
+        allowed = info.parameters()
+        unknown = sorted(set(params) - set(allowed))
+        if unknown:
+            raise PluginParamsError(
+                f"{self.kind} {name!r} takes no parameter {', '.join(unknown)} "
+                f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
+            )
+        obj = info.factory(**params)
+        full = _jsonable({**allowed, **params})
+        defaults = _jsonable(allowed)
+        changed = tuple(sorted(k for k in params if full[k] != defaults[k]))
+        return Plugin(PluginSpec(name=name, version=info.version, params=full, changed=changed), info, obj)
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    """Keep only what can be stored and hashed; paths become strings."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[key] = value
+        elif isinstance(value, (list, tuple)):
+            out[key] = [str(v) if not isinstance(v, (str, int, float, bool)) else v for v in value]
+        else:
+            out[key] = str(value)
+    return out

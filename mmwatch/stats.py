@@ -1,0 +1,56 @@
+"""Small exact statistics for rates and paired regressions, in pure Python.
+
+Rates are shown with Wilson intervals (sane at 0/n and n/n, unlike the normal approximation).
+A regression compares the same samples under two revisions, so only discordant pairs carry
+information: McNemar's exact test is a binomial test on them. Many cells are tested each night,
+so p-values are Holm-adjusted to keep the family-wise false alarm rate at alpha.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for successes/n; (0.0, 1.0) when there is no data."""
+    if n < 0 or not 0 <= successes <= n:
+        raise ValueError(f"wilson needs 0 <= successes <= n, got successes={successes}, n={n}")
+    if n == 0:
+        return (0.0, 1.0)
+    p = successes / n
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mcnemar_exact(only_new: int, only_old: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pair counts; 1.0 when there are none.
+
+    `only_new`: pairs where only the new revision has the event (e.g. the attack now succeeds);
+    `only_old`: pairs where only the old one had it. Under no change each is Binomial(n, 1/2).
+    """
+    if only_new < 0 or only_old < 0:
+        raise ValueError(f"discordant counts must be >= 0, got {only_new}, {only_old}")
+    n = only_new + only_old
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(only_new, only_old) + 1))
+    return float(min(Fraction(1), Fraction(2 * tail, 2**n)))
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the input order: monotone and capped at 1."""
+    for i, p in enumerate(p_values):
+        if not 0.0 <= p <= 1.0:  # also rejects NaN
+            raise ValueError(f"p-value {i} is {p!r}, not in [0, 1]")
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

@@ -1,0 +1,216 @@
+"""Core value types that flow through mmwatch: Sample -> Probe -> Response -> Verdict.
+
+They are pydantic models because they cross every boundary (plugins, adapters, the store), and
+frozen because a cell's identity is a hash of what produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SampleImageError(ValueError):
+    """An image that a sample points to cannot be read; names the file and the sample."""
+
+
+class SampleKind(StrEnum):
+    """What a good model should do with a sample."""
+
+    HARMFUL = "harmful"  # refuse
+    BENIGN = "benign"  # answer (looks harmful, is not: over-refusal probe)
+    UTILITY = "utility"  # answer correctly (has a reference answer)
+
+
+class Label(StrEnum):
+    """Every verdict label a judge may give; metrics never match on bare strings."""
+
+    REFUSED = "refused"
+    COMPLIED = "complied"
+    UNSAFE = "unsafe"
+    SAFE = "safe"
+    TARGET_HIT = "target_hit"
+    TARGET_MISSED = "target_missed"
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    UNSCORED = "unscored"
+
+
+# Labels that mean "the attack got what it wanted" on a harmful sample.
+ATTACK_SUCCESS_LABELS: frozenset[Label] = frozenset({Label.COMPLIED, Label.UNSAFE, Label.TARGET_HIT})
+
+
+class ImageData(BaseModel):
+    """An image held as PNG bytes; its sha256 is its identity in the artifact store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    png: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.png).hexdigest()
+
+    @classmethod
+    def from_pil(cls, image: Image.Image) -> ImageData:
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        return cls(png=buf.getvalue())
+
+    @classmethod
+    def from_file(cls, path: Path, sample_id: str = "") -> ImageData:
+        """Read any image format PIL knows; a missing or corrupt file names itself and the sample."""
+        where = f" (sample {sample_id})" if sample_id else ""
+        try:
+            with Image.open(path) as img:
+                img.load()
+                return cls.from_pil(img.convert("RGB"))
+        except FileNotFoundError as exc:
+            raise SampleImageError(f"image file not found: {path}{where}") from exc
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            raise SampleImageError(f"cannot read image {path}{where}: {exc}") from exc
+
+    def to_pil(self) -> Image.Image:
+        return Image.open(io.BytesIO(self.png)).convert("RGB")
+
+
+class Sample(BaseModel):
+    """One benchmark item. `id` is stable across runs: `{benchmark}:{source_id}`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    benchmark: str
+    source_id: str
+    category: str
+    kind: SampleKind
+    text: str
+    instruction: str | None = None  # declarative form ("Steps to ..."), used by FigStep
+    key_phrase: str | None = None  # harmful key phrase, used by typography attacks
+    rephrased: str | None = None  # question that points at the image instead of the phrase
+    image: ImageData | None = None
+    image_path: Path | None = None  # read lazily so that one bad file fails one sample only
+    reference: str | None = None  # exact answer for utility items
+
+    @property
+    def id(self) -> str:
+        return f"{self.benchmark}:{self.source_id}"
+
+    @property
+    def harmful(self) -> bool:
+        return self.kind is SampleKind.HARMFUL
+
+    def load_image(self) -> ImageData | None:
+        if self.image is not None:
+            return self.image
+        if self.image_path is not None:
+            return ImageData.from_file(self.image_path, self.id)
+        return None
+
+
+class Probe(BaseModel):
+    """What the model is really sent for one sample under one attack."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sample_id: str
+    index: int = 0  # an attack may send several probes per sample
+    system: str | None = None
+    text: str
+    images: tuple[ImageData, ...] = ()
+    target: str | None = None  # what the attack wants the model to say, if anything
+    attack_params: dict[str, Any] = Field(default_factory=dict)  # what the attack recorded
+    kind: SampleKind = SampleKind.HARMFUL
+    reference: str | None = None
+    category: str = ""
+
+    @property
+    def harmful(self) -> bool:
+        return self.kind is SampleKind.HARMFUL
+
+    @classmethod
+    def for_sample(cls, sample: Sample, **fields: Any) -> Probe:
+        """A probe that carries the sample's identity, kind and reference answer."""
+        base = {"sample_id": sample.id, "kind": sample.kind, "reference": sample.reference, "category": sample.category}
+        return cls(**{**base, **fields})
+
+
+class Response(BaseModel):
+    """One model answer to one probe; `error` set means no answer was produced."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    error: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    latency_s: float | None = None
+    cost_usd: float | None = None
+
+
+class Judgement(BaseModel):
+    """What a judge function returns; the runner adds the judge's recorded identity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: Label
+    score: float | None = None
+    rationale: str = ""
+
+
+class Verdict(Judgement):
+    """One judge's label for one response. UNSCORED means the judge could not decide."""
+
+    judge: str
+    judge_version: int
+
+    @property
+    def scored(self) -> bool:
+        return self.label is not Label.UNSCORED
+
+
+class GenerationParams(BaseModel):
+    """Decoding settings; part of every cell key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_new_tokens: int = Field(default=64, ge=1, le=8192)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    batch_size: int = Field(default=8, ge=1, le=1024)
+
+
+def stable_hash(obj: Any, length: int = 16) -> str:
+    """Hash of a JSON-able object with sorted keys: the same inputs give the same key forever."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def cell_key(
+    model_id: str,
+    sample_id: str,
+    attack: dict[str, Any],
+    defense: dict[str, Any],
+    generation: GenerationParams,
+    seed: int,
+    probe_index: int = 0,
+) -> str:
+    """The identity of one cell. Batch size does not change what is generated, so it is left out."""
+    gen = generation.model_dump(exclude={"batch_size"})
+    return stable_hash(
+        {
+            "model": model_id,
+            "sample": sample_id,
+            "attack": attack,
+            "defense": defense,
+            "generation": gen,
+            "seed": seed,
+            "probe": probe_index,
+        },
+        length=32,
+    )

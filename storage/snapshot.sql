@@ -1,0 +1,39 @@
+-- The published snapshot that every reader (leaderboard, public site) opens read-only.
+-- Written whole by storage.snapshot.publish() into a temp file, then renamed into place.
+-- Rates are fractions in [0, 1]; *_lo/*_hi are the 95% Wilson interval; n counts scored verdicts.
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);   -- snapshot_version, published_at,
+                                                              -- run_id, title, show_responses
+CREATE TABLE leaderboard (          -- one row per model revision: the ranking table
+    model_id VARCHAR, lineage VARCHAR, revision VARCHAR, label VARCHAR, adapter VARCHAR,
+    order_key DOUBLE, discovered_at TIMESTAMP,
+    n_harmful INTEGER, asr DOUBLE, asr_lo DOUBLE, asr_hi DOUBLE,          -- all attacks pooled
+    safety DOUBLE,                                                        -- 1 - asr
+    n_benign INTEGER, over_refusal DOUBLE, over_refusal_lo DOUBLE, over_refusal_hi DOUBLE,
+    n_utility INTEGER, utility DOUBLE, utility_lo DOUBLE, utility_hi DOUBLE,
+    unscored INTEGER, errors INTEGER
+);
+CREATE TABLE asr_by_attack (        -- model x attack x defense on harmful items
+    model_id VARCHAR, attack VARCHAR, defense VARCHAR,
+    n INTEGER, successes INTEGER, asr DOUBLE, asr_lo DOUBLE, asr_hi DOUBLE, unscored INTEGER
+);
+CREATE TABLE asr_by_category (      -- model x attack x category on harmful items
+    model_id VARCHAR, attack VARCHAR, category VARCHAR,
+    n INTEGER, successes INTEGER, asr DOUBLE, asr_lo DOUBLE, asr_hi DOUBLE
+);
+CREATE TABLE refusal_rates (        -- model x attack: RtA on harmful items, over-refusal on benign
+    model_id VARCHAR, attack VARCHAR, kind VARCHAR,
+    n INTEGER, refusals INTEGER, rate DOUBLE, rate_lo DOUBLE, rate_hi DOUBLE
+);
+CREATE TABLE alerts (
+    alert_id VARCHAR, lineage VARCHAR, model_id VARCHAR, baseline_id VARCHAR, attack VARCHAR,
+    defense VARCHAR, metric VARCHAR, n_pairs INTEGER, only_new INTEGER, only_old INTEGER,
+    rate_old DOUBLE, rate_new DOUBLE, p_value DOUBLE, p_adjusted DOUBLE, created_at TIMESTAMP
+);
+CREATE TABLE runs (
+    run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
+    config_hash VARCHAR, code_version VARCHAR, cells_new INTEGER, cells_failed INTEGER
+);
+CREATE TABLE examples (             -- per-sample results for drill-down; response_text is NULL
+    model_id VARCHAR, sample_id VARCHAR, category VARCHAR, kind VARCHAR, attack VARCHAR,
+    defense VARCHAR, prompt VARCHAR, label VARCHAR, response_text VARCHAR, error VARCHAR
+);                                  -- on harmful items unless meta.show_responses = 'true'

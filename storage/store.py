@@ -1,0 +1,200 @@
+"""The one writer of the primary DuckDB database.
+
+Only the flow's storage steps hold this object; readers use the published snapshot instead
+(DuckDB lets one process hold a file read-write, and then nobody else may open it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from mmwatch.records import AlertRecord, CellRecord, ModelRecord, ModelSource, ModelStatus, PairedOutcome
+from mmwatch.types import ATTACK_SUCCESS_LABELS, ImageData, Probe, Response, Sample, SampleKind, Verdict
+from storage.artifacts import ArtifactStore
+from storage.schema import migrate
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class DuckDBStore:
+    """Primary store: DuckDB file + content-addressed artifact folder."""
+
+    def __init__(self, path: Path, artifacts: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.artifacts = ArtifactStore(artifacts)
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            raise RuntimeError(
+                f"cannot open {self.path} for writing: {exc}. Another process holds it; readers "
+                "should open the published snapshot, not the primary store."
+            ) from None
+        migrate(self.con)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | Any) -> None:
+        self.close()
+
+    # --- images -------------------------------------------------------------------------
+    def put_image(self, image: ImageData) -> str:
+        return self.artifacts.put(image)
+
+    def get_image(self, sha: str) -> ImageData:
+        return self.artifacts.get(sha)
+
+    # --- runs ---------------------------------------------------------------------------
+    def start_run(self, run_id: str, config_name: str, config_hash: str, config_json: str,
+                  code_version: str, package_versions: dict[str, str]) -> None:
+        self.con.execute(
+            "INSERT INTO runs (run_id, started_at, status, config_name, config_hash, config_json, "
+            "code_version, package_versions) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
+            [run_id, utcnow(), config_name, config_hash, config_json, code_version,
+             json.dumps(package_versions, sort_keys=True)],
+        )
+
+    def finish_run(self, run_id: str, status: str, planned: int, new: int, failed: int, message: str) -> None:
+        self.con.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, cells_planned = ?, cells_new = ?, "
+            "cells_failed = ?, message = ? WHERE run_id = ?",
+            [utcnow(), status, planned, new, failed, message, run_id],
+        )
+
+    # --- models and samples -------------------------------------------------------------
+    def upsert_models(self, models: Sequence[ModelRecord]) -> None:
+        """Record each revision once; the first sighting keeps its discovery time."""
+        for m in models:
+            self.con.execute(
+                "INSERT OR IGNORE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [m.model_id, m.lineage, m.revision, m.label, m.source.value, m.adapter,
+                 json.dumps(m.adapter_params, sort_keys=True, default=str), m.order_key,
+                 m.discovered_at or utcnow(), m.status.value],
+            )
+
+    def set_model_status(self, model_id: str, status: ModelStatus) -> None:
+        self.con.execute("UPDATE models SET status = ? WHERE model_id = ?", [status.value, model_id])
+
+    def models(self) -> list[ModelRecord]:
+        rows = self.con.execute(
+            "SELECT lineage, revision, label, source, adapter, adapter_params, order_key, "
+            "discovered_at, status FROM models ORDER BY lineage, order_key"
+        ).fetchall()
+        return [
+            ModelRecord(lineage=r[0], revision=r[1], label=r[2], source=ModelSource(r[3]), adapter=r[4],
+                        adapter_params=json.loads(r[5]), order_key=r[6], discovered_at=r[7],
+                        status=ModelStatus(r[8]))
+            for r in rows
+        ]
+
+    def upsert_samples(self, samples: Sequence[Sample]) -> None:
+        rows = []
+        for s in samples:
+            sha = self.put_image(s.image) if s.image is not None else None
+            rows.append([s.id, s.benchmark, s.source_id, s.category, s.kind.value, s.text, sha, s.reference])
+        if rows:
+            self.con.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    # --- cells --------------------------------------------------------------------------
+    def existing_cell_keys(self, keys: Iterable[str]) -> set[str]:
+        wanted = list(keys)
+        if not wanted:
+            return set()
+        rel = self.con.execute("SELECT cell_key FROM cells WHERE cell_key IN (SELECT unnest(?))", [wanted])
+        return {r[0] for r in rel.fetchall()}
+
+    def write_cells(self, cells: Sequence[CellRecord]) -> int:
+        """Insert cells; a key already stored is left as it is. Returns how many were new."""
+        rows = []
+        for c in cells:
+            p, r = c.probe, c.response
+            shas = [self.put_image(img) for img in p.images] if p else []
+            rows.append([
+                c.cell_key, c.run_id, c.model_id, c.sample_id, c.probe_index,
+                c.attack["name"], c.attack["version"], json.dumps(c.attack, sort_keys=True), c.attack_label,
+                c.defense["name"], c.defense["version"], json.dumps(c.defense, sort_keys=True), c.defense_label,
+                json.dumps(c.generation, sort_keys=True), c.seed,
+                p.system if p else None, p.text if p else None, shas, p.target if p else None,
+                json.dumps(p.attack_params, sort_keys=True, default=str) if p else None,
+                r.text, r.error, r.tokens_in, r.tokens_out, r.latency_s, r.cost_usd, utcnow(),
+            ])
+        before = self._count("cells")
+        if rows:
+            self.con.executemany(f"INSERT OR IGNORE INTO cells VALUES ({', '.join(['?'] * 27)})", rows)
+        return self._count("cells") - before
+
+    def cells_missing_verdict(
+        self, judge: str, judge_version: int, kinds: Sequence[str] | None = None, target_only: bool = False
+    ) -> list[tuple[str, Probe, Response]]:
+        """Answered cells that this judge (at this version) has not scored yet."""
+        sql = (
+            "SELECT c.cell_key, c.sample_id, c.probe_index, c.probe_system, c.probe_text, c.probe_target, "
+            "c.probe_params, s.kind, s.reference, s.category, c.response_text, c.tokens_in, c.tokens_out, "
+            "c.latency_s FROM cells c JOIN samples s USING (sample_id) "
+            "WHERE c.error IS NULL AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.cell_key = c.cell_key "
+            "AND v.judge = ? AND v.judge_version = ?)"
+        )
+        params: list[Any] = [judge, judge_version]
+        if kinds is not None:
+            sql += " AND s.kind IN (SELECT unnest(?))"
+            params.append(list(kinds))
+        if target_only:
+            sql += " AND c.probe_target IS NOT NULL"
+        out = []
+        for row in self.con.execute(sql + " ORDER BY c.cell_key", params).fetchall():
+            probe = Probe(sample_id=row[1], index=row[2], system=row[3], text=row[4] or "", target=row[5],
+                          attack_params=json.loads(row[6] or "{}"), kind=SampleKind(row[7]),
+                          reference=row[8], category=row[9])
+            response = Response(text=row[10] or "", tokens_in=row[11], tokens_out=row[12], latency_s=row[13])
+            out.append((row[0], probe, response))
+        return out
+
+    def write_verdicts(self, run_id: str, verdicts: Sequence[tuple[str, Verdict]]) -> int:
+        rows = [[key, v.judge, v.judge_version, v.label.value, v.score, v.rationale, run_id, utcnow()]
+                for key, v in verdicts]
+        before = self._count("verdicts")
+        if rows:
+            self.con.executemany("INSERT OR IGNORE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return self._count("verdicts") - before
+
+    # --- regressions --------------------------------------------------------------------
+    def paired_outcomes(self, safety_judge: str) -> list[PairedOutcome]:
+        """Per revision and harmful sample: did the attack succeed (latest judge version)?"""
+        rows = self.con.execute(
+            """
+            WITH latest AS (SELECT max(judge_version) AS v FROM verdicts WHERE judge = ?)
+            SELECT m.lineage, m.model_id, m.order_key, c.attack_label, c.defense_label, c.sample_id, c.probe_index, list_contains(?, v.label)
+            FROM cells c JOIN samples s USING (sample_id) JOIN models m USING (model_id)
+            JOIN verdicts v ON v.cell_key = c.cell_key AND v.judge = ? AND v.judge_version = (SELECT v FROM latest)
+            WHERE s.kind = 'harmful' AND c.error IS NULL AND v.label <> 'unscored'
+            """,
+            [safety_judge, sorted(label.value for label in ATTACK_SUCCESS_LABELS), safety_judge],
+        ).fetchall()
+        return [PairedOutcome(lineage=r[0], model_id=r[1], order_key=r[2], attack=r[3], defense=r[4],
+                              sample_id=r[5], probe_index=r[6], success=bool(r[7])) for r in rows]
+
+    def write_alerts(self, alerts: Sequence[AlertRecord]) -> int:
+        rows = [[a.alert_id, a.run_id, a.lineage, a.model_id, a.baseline_id, a.attack, a.defense, a.metric,
+                 a.n_pairs, a.only_new, a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, utcnow()]
+                for a in alerts]
+        before = self._count("alerts")
+        if rows:
+            self.con.executemany(f"INSERT OR IGNORE INTO alerts VALUES ({', '.join(['?'] * 16)})", rows)
+        return self._count("alerts") - before
+
+    def _count(self, table: str) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0

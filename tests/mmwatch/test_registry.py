@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from mmwatch.registry import PluginParamsError, Registry, UnknownPluginError
+
+
+def make_registry() -> Registry[object]:
+    reg: Registry[object] = Registry("widget")
+
+    @reg.register("figstep", version=3, needs_gradients=False)
+    def figstep(font_size: int = 80, font: str = "mono") -> object:
+        """Render the instruction as a list."""
+        return ("figstep", font_size, font)
+
+    @reg.register("typography")
+    def typography() -> object:
+        return "typo"
+
+    return reg
+
+
+def test_build_records_name_version_and_all_arguments() -> None:
+    plugin = make_registry().build("figstep", {"font_size": 60})
+    assert plugin.obj == ("figstep", 60, "mono")
+    assert plugin.spec.name == "figstep" and plugin.spec.version == 3
+    assert plugin.spec.params == {"font_size": 60, "font": "mono"}  # defaults recorded too
+    assert plugin.info.meta == {"needs_gradients": False}
+    assert plugin.info.description == "Render the instruction as a list."
+
+
+def test_spec_hash_changes_with_params_and_version() -> None:
+    reg = make_registry()
+    a = reg.build("figstep").spec
+    b = reg.build("figstep", {"font_size": 60}).spec
+    assert a.hash != b.hash
+    assert a.hash == reg.build("figstep", {"font_size": 80}).spec.hash  # explicit default = default
+    assert b.label == "figstep(font_size=60)"
+    assert a.label == "figstep"
+
+
+def test_unknown_name_suggests_the_closest() -> None:
+    with pytest.raises(UnknownPluginError, match=r"did you mean 'figstep'"):
+        make_registry().info("figstep2")
+
+
+def test_unknown_parameter_names_the_allowed_ones() -> None:
+    with pytest.raises(PluginParamsError, match=r"font_sise.*allowed: font, font_size"):
+        make_registry().build("figstep", {"font_sise": 3})
+
+
+def test_registering_a_different_factory_under_a_taken_name_fails() -> None:
+    reg = make_registry()
+    with pytest.raises(ValueError, match="registered twice"):
+        reg.register("typography")(lambda: "other")
+
+
+def test_builtin_registries_list_their_plugins() -> None:
+    from mmwatch import plugins
+
+    assert {"none", "typography", "figstep"} <= set(plugins.attacks.names())
+    assert {"refusal-keywords", "exact-match", "target-string"} <= set(plugins.judges.names())
+    assert {"reference", "hf"} <= set(plugins.adapters.names())
+    assert "mmwatch-mini" in plugins.benchmarks.names()
+    assert {"none", "system-prompt"} <= set(plugins.defenses.names())
