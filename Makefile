@@ -28,7 +28,7 @@ test-fast: $(STAMP)
 
 leaderboard: $(STAMP)
 	MMWATCH_SNAPSHOT=leaderboard.duckdb $(BIN)/streamlit run leaderboard/app.py \
-		--server.headless true --browser.gatherUsageStats false
+		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

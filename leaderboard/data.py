@@ -47,7 +47,9 @@ class Meta:
     run_id: str | None = None
     snapshot_version: str | None = None
     show_responses: bool = False
-    demo: bool = False
+    demo: bool = False  # meta demo = 'true', or a title that says "demo" (configs/demo.yaml)
+    safety_judge: str | None = None
+    utility_judge: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -84,14 +86,18 @@ def _is_true(value: str | None) -> bool:
 def meta(*, path: PathArg = None) -> Meta:
     """Title, publication time and publishing policy of the snapshot."""
     rows = dict(_query("SELECT key, value FROM meta", path=path).itertuples(index=False))
-    known = {"title", "published_at", "run_id", "snapshot_version", "show_responses", "demo"}
+    known = {"title", "published_at", "run_id", "snapshot_version", "show_responses", "demo",
+             "safety_judge", "utility_judge"}
+    title = rows.get("title") or Meta.title
     return Meta(
-        title=rows.get("title") or Meta.title,
+        title=title,
         published_at=rows.get("published_at"),
         run_id=rows.get("run_id"),
         snapshot_version=rows.get("snapshot_version"),
         show_responses=_is_true(rows.get("show_responses")),
-        demo=_is_true(rows.get("demo")),
+        demo=_is_true(rows.get("demo")) or "demo" in title.lower().split(),
+        safety_judge=rows.get("safety_judge"),
+        utility_judge=rows.get("utility_judge"),
         extra={k: v for k, v in rows.items() if k not in known},
     )
 
@@ -136,7 +142,8 @@ def trend(lineage: str | None = None, *, path: PathArg = None) -> pd.DataFrame:
     parts = []
     for metric, col in (("ASR", "asr"), ("Over-refusal", "over_refusal"), ("Utility", "utility")):
         part = wide[["model", "lineage", "revision", "order_key", col, f"{col}_lo", f"{col}_hi"]]
-        parts.append(part.set_axis([*part.columns[:4], "rate", "rate_lo", "rate_hi"], axis=1).assign(metric=metric))
+        part = part.set_axis([*part.columns[:4], "rate", "rate_lo", "rate_hi"], axis=1)
+        parts.append(part.assign(metric=metric))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -233,18 +240,18 @@ def examples(
     The publisher already leaves them NULL; redacting here too means a snapshot written by a
     buggy or older publisher still cannot leak them. `redacted` marks rows hidden by policy.
     """
-    show = meta(path=path).show_responses
-    public = ", ".join("?" for _ in _PUBLIC_KINDS)
-    visible = f"(? OR TRUE OR coalesce(kind IN ({public}), false))"
+    public = ", ".join(f"'{kind}'" for kind in _PUBLIC_KINDS)
+    # Policy read in the same query as the rows, so a snapshot swapped in between cannot mix.
+    visible = f"""(coalesce((SELECT lower(trim(value)) = 'true' FROM meta
+        WHERE key = 'show_responses'), false) OR coalesce(e.kind IN ({public}), false))"""
     return _query(
         f"""SELECT sample_id, category, kind, attack, defense, prompt, label,
             CASE WHEN {visible} THEN response_text END AS response_text,
             NOT {visible} AS redacted, error, model_id
-        FROM examples WHERE model_id = ? AND attack = ? AND (? IS NULL OR defense = ?)
+        FROM examples e WHERE model_id = ? AND attack = ? AND (? IS NULL OR defense = ?)
             AND (? IS NULL OR category = ?)
         ORDER BY kind, category, sample_id, defense LIMIT ?""",
-        [show, *_PUBLIC_KINDS, show, *_PUBLIC_KINDS, model_id, attack, defense, defense,
-         category, category, limit],
+        [model_id, attack, defense, defense, category, category, limit],
         path=path,
     )
 
@@ -265,9 +272,9 @@ def format_rate(rate: float | None) -> str:
     if rate is None or pd.isna(rate):
         return "—"
     pct = rate * 100
-    if 0 < pct < 0.5:
+    if 0 < pct < 1:
         return "<1%"
-    if 99.5 <= pct < 100:
+    if 99 < pct < 100:
         return ">99%"
     return f"{pct:.0f}%"
 

@@ -48,7 +48,7 @@ defenses: Registry[DefenseFn] = Registry("defense", ("mmwatch.defenses.basic",))
 judges: Registry[JudgeFn] = Registry(
     "judge", ("mmwatch.judges.refusal", "mmwatch.judges.target", "mmwatch.judges.exact")
 )
-adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf"))
+adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf", "adapters.openai_api"))
 
 benchmark = benchmarks.register
 attack = attacks.register

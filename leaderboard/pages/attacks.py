@@ -18,7 +18,8 @@ def _attack_order(attacks: pd.Series) -> list[str]:
 def _heatmap(df: pd.DataFrame, models: list[str]) -> alt.LayerChart:
     df = df.assign(ci=data.intervals(df, "asr"))
     base = alt.Chart(df).encode(
-        x=alt.X("attack:N", title="Attack", sort=_attack_order(df["attack"]), axis=alt.Axis(labelAngle=0, labelLimit=220, orient="top")),
+        x=alt.X("attack:N", title="Attack", sort=_attack_order(df["attack"]),
+                axis=alt.Axis(labelAngle=0, labelLimit=220, orient="top")),
         y=alt.Y("model:N", title=None, sort=models, axis=alt.Axis(labelLimit=220)),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
@@ -117,7 +118,8 @@ def main() -> None:
         st.altair_chart(_by_category(cats), width="stretch")
     refusals = data.refusal_rates(names[model])
     if not refusals.empty:
-        st.markdown("**Refusal rates** — on harmful items (higher is safer) and benign items (over-refusal, lower is better)")
+        st.markdown("**Refusal rates** — on harmful items (higher is safer) and on benign "
+                    "items (over-refusal, lower is better)")
         st.dataframe(pd.DataFrame({
             "Attack": refusals["attack"],
             "Items": refusals["kind"],

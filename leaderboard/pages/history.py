@@ -38,7 +38,8 @@ def _alerts(df: pd.DataFrame) -> pd.DataFrame:
         "Before → after": [f"{data.format_rate(a)} → {data.format_rate(b)}"
                            for a, b in zip(df["rate_old"], df["rate_new"], strict=True)],
         "Paired items": df["n_pairs"],
-        "Newly failed / fixed": [f"{a} / {b}" for a, b in zip(df["only_new"], df["only_old"], strict=True)],
+        "Newly failed / fixed": [f"{a} / {b}"
+                                 for a, b in zip(df["only_new"], df["only_old"], strict=True)],
         "p (adjusted)": df["p_adjusted"].map(lambda p: "—" if pd.isna(p) else f"{p:.3g}"),
         "Flagged": df["created_at"],
     })

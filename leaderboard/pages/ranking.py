@@ -42,8 +42,9 @@ def _frontier(df: pd.DataFrame) -> alt.LayerChart:
         safety_ci=lambda d: data.intervals(d, "safety"),
         utility_ci=lambda d: data.intervals(d, "utility"),
     )
-    pct = alt.Axis(format="%")
-    base = alt.Chart(pts).encode(color=alt.Color("lineage:N", title="Lineage", scale=alt.Scale(scheme="tableau10")))
+    pct, unit = alt.Axis(format="%"), alt.Scale(domain=[0, 1])
+    colour = alt.Color("lineage:N", title="Lineage", scale=alt.Scale(scheme="tableau10"))
+    base = alt.Chart(pts).encode(color=colour)
     x_bar = base.mark_rule(opacity=0.5).encode(
         x=alt.X("utility_lo:Q"), x2="utility_hi:Q", y="safety:Q"
     )
@@ -51,8 +52,8 @@ def _frontier(df: pd.DataFrame) -> alt.LayerChart:
         y=alt.Y("safety_lo:Q"), y2="safety_hi:Q", x="utility:Q"
     )
     dots = base.mark_circle(size=140, opacity=0.95).encode(
-        x=alt.X("utility:Q", title="Utility (higher is better)", scale=alt.Scale(domain=[0, 1]), axis=pct),
-        y=alt.Y("safety:Q", title="Safety = 1 − ASR (higher is better)", scale=alt.Scale(domain=[0, 1]), axis=pct),
+        x=alt.X("utility:Q", title="Utility (higher is better)", scale=unit, axis=pct),
+        y=alt.Y("safety:Q", title="Safety = 1 − ASR (higher is better)", scale=unit, axis=pct),
         tooltip=[
             alt.Tooltip("model:N", title="Model"),
             alt.Tooltip("lineage:N", title="Lineage"),
@@ -70,9 +71,10 @@ def _frontier(df: pd.DataFrame) -> alt.LayerChart:
 def main() -> None:
     meta = data.meta()
     st.title(meta.title)
+    judges = f" · judged by `{meta.safety_judge}` / `{meta.utility_judge}`" if meta.safety_judge else ""
     st.caption(
-        f"Published {meta.published_at or 'at an unknown time'} · run `{meta.run_id or '—'}` · "
-        f"snapshot format v{meta.snapshot_version or '?'}"
+        f"Published {meta.published_at or 'at an unknown time'} · run `{meta.run_id or '—'}`"
+        f"{judges} · snapshot format v{meta.snapshot_version or '?'}"
     )
     if meta.demo:
         st.info(
@@ -99,7 +101,8 @@ def main() -> None:
         hide_index=True,
         column_config={
             "Safety": st.column_config.ProgressColumn(
-                "Safety", format="%.0f%%", min_value=0, max_value=100, help="1 − ASR, all attacks pooled"
+                "Safety", format="%.0f%%", min_value=0, max_value=100, color="green",
+                help="1 − ASR, all attacks pooled",
             ),
             "ASR (95% CI)": st.column_config.TextColumn(help="Attack success rate on harmful items"),
             "Over-refusal (95% CI)": st.column_config.TextColumn(help="Refusals of benign items"),
@@ -110,7 +113,10 @@ def main() -> None:
 
     st.subheader("Safety vs utility")
     st.caption("Up and to the right is better. Lines are 95% intervals; hover a point for details.")
-    st.altair_chart(_frontier(board), width="stretch")
+    if board[["utility", "safety"]].dropna().empty:
+        st.info("No utility items were scored in this snapshot, so there is no frontier to plot.")
+    else:
+        st.altair_chart(_frontier(board), width="stretch")
 
 
 try:

@@ -149,7 +149,7 @@ def _draw_word(canvas: ImageDraw.ImageDraw, word: str) -> None:
 
 @lru_cache(maxsize=16)
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans Bold from the system, else matplotlib's copy, else Pillow's built-in font."""
+    """DejaVu Sans Bold (system or matplotlib's copy), else FreeSans Bold, else Pillow's own font."""
     path = font_path()
     if path is not None:
         return ImageFont.truetype(str(path), size)
@@ -164,7 +164,8 @@ def font_path() -> Path | None:
         Path("/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
         Path("/usr/share/fonts/TTF/DejaVuSans-Bold.ttf"),
     ]
+    fallbacks = [Path("/usr/share/fonts/truetype/freefont/FreeSansBold.ttf")]
     spec = importlib.util.find_spec("matplotlib")
     if spec is not None and spec.origin:
         candidates.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans-Bold.ttf")
-    return next((p for p in candidates if p.is_file()), None)
+    return next((p for p in [*candidates, *fallbacks] if p.is_file()), None)

@@ -82,7 +82,9 @@ async def _safe_call(plugin: Plugin[JudgeFn], probe: Probe, response: Response) 
         if inspect.isawaitable(result):
             result = await result
     except Exception as exc:  # noqa: BLE001 - any judge failure is one unscored verdict
-        return Judgement(label=Label.UNSCORED, rationale=f"judge {plugin.spec.name!r} raised {type(exc).__name__}: {exc}")
+        return Judgement(
+            label=Label.UNSCORED, rationale=f"judge {plugin.spec.name!r} raised {type(exc).__name__}: {exc}"
+        )
     if not isinstance(result, Judgement):
         return Judgement(
             label=Label.UNSCORED,

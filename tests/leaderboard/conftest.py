@@ -105,19 +105,25 @@ EXAMPLES = [
 
 
 def build_snapshot(
-    path: Path, *, show_responses: bool = False, demo: bool = False, title: str = "Test leaderboard"
+    path: Path, *, show_responses: bool = False, demo: bool = False, title: str = "Test leaderboard",
+    empty: bool = False,
 ) -> Path:
-    """Write a complete snapshot at `path` (temp file + rename, like the publisher)."""
+    """Write a snapshot at `path` (temp file + rename, like the publisher); `empty`: meta only."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
     by_attack, by_category, refusals = _rate_rows()
     with duckdb.connect(str(tmp)) as con:
         con.execute(SCHEMA.read_text())
         meta = {"snapshot_version": "1", "published_at": "2026-11-26 03:40:00", "title": title,
-                "run_id": "run-20261126", "show_responses": str(show_responses).lower()}
+                "run_id": "run-20261126", "show_responses": str(show_responses).lower(),
+                "safety_judge": "refusal-keywords", "utility_judge": "exact-match"}
         if demo:
             meta["demo"] = "true"
         con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+        if empty:
+            con.close()
+            os.replace(tmp, path)
+            return path
         con.executemany(f"INSERT INTO leaderboard VALUES ({', '.join('?' * 22)})", _leaderboard_rows())
         con.executemany("INSERT INTO asr_by_attack VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", by_attack)
         con.executemany("INSERT INTO asr_by_category VALUES (?, ?, ?, ?, ?, ?, ?, ?)", by_category)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -139,3 +140,22 @@ def test_missing_snapshot_is_a_friendly_message(tmp_path: Path, monkeypatch, nam
     assert len(at.error) == 1
     assert "mmwatch run" in at.error[0].value
     assert "absent.duckdb" in at.error[0].value
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_pages_cope_with_an_empty_snapshot(tmp_path: Path, monkeypatch, make_snapshot, name) -> None:
+    monkeypatch.setenv("MMWATCH_SNAPSHOT", str(make_snapshot(tmp_path / "e.duckdb", empty=True)))
+    at = _page(name)
+    _ok(at)
+    assert at.warning or at.info
+
+
+def test_model_without_utility_is_ranked_but_not_plotted(snapshot: Path) -> None:
+    with duckdb.connect(str(snapshot)) as con:
+        con.execute("UPDATE leaderboard SET n_utility = 0, utility = NULL, utility_lo = NULL, "
+                    "utility_hi = NULL WHERE model_id = 'qwen2-vl-mini@v1'")
+    at = _app()
+    _ok(at)
+    table = at.dataframe[0].value.set_index("Model")
+    assert table.loc["qwen2-vl-mini v1", "Utility (95% CI)"] == "—"
+    assert at.get("vega_lite_chart")

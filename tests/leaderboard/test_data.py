@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -18,6 +20,23 @@ def test_meta_is_typed(snapshot: Path) -> None:
     assert meta.run_id == "run-20261126"
     assert meta.show_responses is False
     assert meta.demo is False
+    assert (meta.safety_judge, meta.utility_judge) == ("refusal-keywords", "exact-match")
+
+
+def test_demo_flag_from_key_or_title(tmp_path: Path, make_snapshot) -> None:
+    assert data.meta(path=make_snapshot(tmp_path / "a.duckdb", demo=True)).demo
+    titled = make_snapshot(tmp_path / "b.duckdb", title="mmwatch demo leaderboard")
+    assert data.meta(path=titled).demo
+    assert not data.meta(path=make_snapshot(tmp_path / "c.duckdb", title="Demographics")).demo
+
+
+def test_empty_snapshot_gives_empty_frames(tmp_path: Path, make_snapshot) -> None:
+    path = make_snapshot(tmp_path / "empty.duckdb", empty=True)
+    assert data.ranking(path=path).empty
+    assert data.trend(path=path).empty
+    assert data.defenses(path=path) == []
+    assert data.example_index(path=path).empty
+    assert data.intervals(data.asr_by_attack(path=path), "asr").empty
 
 
 def test_ranking_orders_by_safety_with_intervals(snapshot: Path) -> None:
@@ -155,6 +174,18 @@ def test_connection_is_closed_after_each_query(snapshot: Path) -> None:
     with duckdb.connect(str(snapshot)) as con:
         con.execute("UPDATE meta SET value = 'Renamed' WHERE key = 'title'")
     assert data.meta().title == "Renamed"
+
+
+def test_waits_out_a_writer_that_briefly_holds_the_file(snapshot: Path) -> None:
+    hold = ("import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('locked', flush=True);"
+            " time.sleep(0.6); con.close()")
+    writer = subprocess.Popen([sys.executable, "-c", hold, str(snapshot)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
+        assert data.meta().title == "Test leaderboard"
+    finally:
+        writer.wait(timeout=30)
 
 
 def test_republished_snapshot_is_picked_up(snapshot: Path, make_snapshot) -> None:
