@@ -31,7 +31,7 @@ leaderboard: $(STAMP)
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	set -e; for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 clean:
 	rm -rf mmwatch.duckdb* leaderboard.duckdb* artifacts demo-models .prefect

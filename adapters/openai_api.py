@@ -145,7 +145,7 @@ class OpenAIAdapter:
             start = time.perf_counter()
             try:
                 completion = await client.chat.completions.create(**request)
-                return self._response(completion, time.perf_counter() - start)
+                return self._response(completion, time.perf_counter() - start, key)
             except (sdk.APIConnectionError, sdk.APIStatusError) as exc:  # timeouts are connection errors
                 status = getattr(exc, "status_code", None)
                 reason = scrub(f"{type(exc).__name__}: {exc}", key)
@@ -170,15 +170,17 @@ class OpenAIAdapter:
         return {"model": self.options.model, "messages": messages, "temperature": params.temperature,
                 limit_field: params.max_new_tokens}
 
-    def _response(self, completion: Any, latency_s: float) -> Response:
+    def _response(self, completion: Any, latency_s: float, key: str) -> Response:
         if not completion.choices:
             return Response(error="openai: the response has no choices", latency_s=latency_s)
         message = completion.choices[0].message
         text = message.content if message.content is not None else (getattr(message, "refusal", None) or "")
+        text = redact(text, key)  # a hostile endpoint could echo the key back as the answer
         usage = completion.usage
-        if usage is None:
+        tokens_in = getattr(usage, "prompt_tokens", None)
+        tokens_out = getattr(usage, "completion_tokens", None)
+        if tokens_in is None or tokens_out is None:  # some servers omit usage: cost unknown, not zero
             return Response(text=text, latency_s=latency_s)
-        tokens_in, tokens_out = usage.prompt_tokens, usage.completion_tokens
         cost = tokens_in * self.options.price_in_per_mtok / 1e6 + tokens_out * self.options.price_out_per_mtok / 1e6
         return Response(text=text, tokens_in=tokens_in, tokens_out=tokens_out, latency_s=latency_s, cost_usd=cost)
 
@@ -227,10 +229,13 @@ def retry_delay(attempt: int, server_asked: float | None, options: OpenAIOptions
     return full * (rng or random).uniform(0.5, 1.0)
 
 
+def redact(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret and secret != LOCAL_KEY else text
+
+
 def scrub(text: str, secret: str | None) -> str:
     """Remove the key from a message, and keep messages short (error bodies can be long)."""
-    if secret and secret != LOCAL_KEY:
-        text = text.replace(secret, "***")
+    text = redact(text, secret)
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
 
 

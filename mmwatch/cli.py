@@ -14,7 +14,7 @@ from rich.console import Console
 from mmwatch.config import ConfigError, RunConfig, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI keep whole table rows
 err = Console(stderr=True)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="run config (YAML)")]
@@ -119,7 +119,7 @@ def _now() -> Any:
 def preview(attack: str, text: Annotated[str, typer.Option(help="the request to attack")],
             out: Annotated[Path, typer.Option(help="folder for the images")] = Path("preview")) -> None:
     """Write the image(s) an attack would send and print its text prompt."""
-    from mmwatch.preview import preview as make_preview
+    from mmwatch.preview import preview_with_prompts as make_preview
     from mmwatch.registry import UnknownPluginError
 
     try:

@@ -39,7 +39,17 @@ DefenseFn = Callable[[ModelAdapter], ModelAdapter]
 JudgeFn = Callable[[Probe, Response], Awaitable[Judgement]]
 
 benchmarks: Registry[Iterable[Sample]] = Registry(
-    "benchmark", ("mmwatch.benchmarks.mini", "mmwatch.benchmarks.files")
+    "benchmark",
+    (
+        "mmwatch.benchmarks.mini",
+        "mmwatch.benchmarks.files",
+        "mmwatch.benchmarks.figstep",
+        "mmwatch.benchmarks.mmsafetybench",
+        "mmwatch.benchmarks.xstest",
+        "mmwatch.benchmarks.harmbench",
+        "mmwatch.benchmarks.mossbench",
+        "mmwatch.benchmarks.tabular",
+    ),
 )
 attacks: Registry[AttackFn] = Registry(
     "attack", ("mmwatch.attacks.plain", "mmwatch.attacks.typography", "mmwatch.attacks.figstep")

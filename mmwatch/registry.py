@@ -150,14 +150,12 @@ class Registry(Generic[T]):
         return Plugin(PluginSpec(name=name, version=info.version, params=full, changed=changed), info, obj)
 
 
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    """Keep only what can be stored and hashed; paths become strings."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, (str, int, float, bool)) or value is None:
-            out[key] = value
-        elif isinstance(value, (list, tuple)):
-            out[key] = [str(v) if not isinstance(v, (str, int, float, bool)) else v for v in value]
-        else:
-            out[key] = str(value)
-    return out
+def _jsonable(value: Any) -> Any:
+    """Keep what can be stored and hashed (dicts with their keys sorted); anything else becomes a string."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)

@@ -50,8 +50,8 @@ def test_nightly_flow_end_to_end_then_nothing_new(prefect_harness: None, tmp_pat
     first = nightly(str(config))
     assert first.models == 4 and first.cells_new == first.cells_total > 0
     # the corrupt image is one error row per model; the bad JSONL line is reported, not fatal
-    assert first.cells_failed == 4
-    assert len(first.sample_problems) == 1 and "line 2" in first.sample_problems[0]
+    assert first.cells_failed == 4  # attack `none` only: figstep renders its own image
+    assert len(first.sample_problems) == 1 and "extra.jsonl:2" in first.sample_problems[0]
     snap = Path(first.snapshot)
     with duckdb.connect(str(snap), read_only=True) as con:
         board = dict(con.execute("SELECT label, asr FROM leaderboard").fetchall())

@@ -1,0 +1,55 @@
+"""`preview`: an attack's images written to a folder, and its text prompts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from mmwatch.attacks.figstep import FIGSTEP_PROMPT
+from mmwatch.preview import preview, preview_prompts, preview_sample
+from mmwatch.registry import UnknownPluginError
+
+
+def test_figstep_preview_writes_one_png(tmp_path: Path) -> None:
+    paths = preview("figstep", "Steps to bake bread.", tmp_path / "out")
+    assert len(paths) == 1
+    assert paths[0].parent == tmp_path / "out" and paths[0].suffix == ".png"
+    with Image.open(paths[0]) as image:
+        assert image.format == "PNG" and image.size == (760, 760)
+
+
+def test_typography_preview_uses_params(tmp_path: Path) -> None:
+    (path,) = preview("typography", "bake bread", tmp_path, params={"font_size": 60})
+    with Image.open(path) as image:
+        assert image.size == (1024, 60 * 2)
+
+
+def test_prompts_are_returned_in_probe_order() -> None:
+    assert preview_prompts("figstep", "Steps to bake bread.") == [FIGSTEP_PROMPT]
+    assert preview_prompts("none", "How do I bake bread?") == ["How do I bake bread?"]
+
+
+def test_plain_attack_writes_no_images(tmp_path: Path) -> None:
+    assert preview("none", "How do I bake bread?", tmp_path) == []
+
+
+def test_sample_carries_the_text_in_every_form() -> None:
+    sample = preview_sample("  Steps to   bake bread. ")
+    assert sample.text == sample.instruction == sample.key_phrase == "Steps to bake bread."
+    assert sample.harmful
+
+
+def test_unknown_attack_and_empty_text_fail_clearly(tmp_path: Path) -> None:
+    with pytest.raises(UnknownPluginError, match="did you mean 'figstep'"):
+        preview("figstpe", "x", tmp_path)
+    with pytest.raises(ValueError, match="empty"):
+        preview("figstep", "   ", tmp_path)
+
+
+def test_paths_and_prompts_from_one_run(tmp_path: Path) -> None:
+    from mmwatch.preview import preview_with_prompts
+
+    paths, prompts = preview_with_prompts("figstep", "Steps to bake bread.", tmp_path)
+    assert [p.name for p in paths] == ["figstep-0-0.png"] and prompts == [FIGSTEP_PROMPT]
