@@ -39,7 +39,20 @@ def _engine() -> Any:
 
 
 def read_lines(image: ImageData) -> list[str]:
-    """The text lines in reading order: top to bottom, and left to right within a line."""
+    """The text lines in reading order: top to bottom, and left to right within a line.
+
+    Results are cached by the image's content hash: the same attack image reaches several
+    models (and an OCR filter) in one run, and OCR is the slowest step of a CPU run.
+    """
+    return list(_read_lines_cached(image.sha256, image.png))
+
+
+@lru_cache(maxsize=1024)
+def _read_lines_cached(sha256: str, png: bytes) -> tuple[str, ...]:
+    return tuple(_read_lines(ImageData(png=png)))
+
+
+def _read_lines(image: ImageData) -> list[str]:
     import numpy as np
 
     result = _engine()(np.asarray(image.to_pil()))
