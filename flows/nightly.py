@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters.discovery import Discovery, discover
+from adapters.discovery import discover
+from mmwatch.records import Discovery
 from mmwatch import plugins
 from mmwatch.config import RunConfig, load_config
 from mmwatch.evaluate import evaluate_model

@@ -6,8 +6,9 @@ are taken from the directory the command runs in, as a shell user expects.
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -45,13 +46,59 @@ class ModelConfig(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class WatchFolder(_Frozen):
-    """A folder whose checkpoint subfolders are revisions of one lineage (the folder's name)."""
+class WatchBase(_Frozen):
+    """A place where new model revisions appear. Every revision found joins `lineage`."""
 
+    lineage: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-/]+$")
+    adapter: str
+    params: dict[str, Any] = Field(default_factory=dict, description="adapter params for every model found")
+    allow_pickle: bool = Field(default=False, description="accept pickle (.bin/.pt) weights from this source")
+
+
+class WatchFolder(WatchBase):
+    """Checkpoint subfolders of `path` (the lineage defaults to the folder's name)."""
+
+    source: Literal["folder"] = "folder"
     path: Path
     adapter: str = "hf"
-    lineage: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class WatchHub(WatchBase):
+    """New commits of listed Hugging Face repos, and new repos of listed authors matching `match`.
+
+    The endpoint is `HF_ENDPOINT` (or `endpoint`), the token `HF_TOKEN` from the environment.
+    """
+
+    source: Literal["hf-hub"]
+    repos: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    match: str = Field(default="*", description="glob on repo ids, for authors' repos")
+    branch: str = "main"
+    endpoint: str | None = None
+    adapter: str = "hf"
+
+
+class WatchEndpoint(WatchBase):
+    """Model ids on an OpenAI-compatible `/v1/models` that match a glob (e.g. `gpt-4o-*`)."""
+
+    source: Literal["openai-endpoint"]
+    base_url: str
+    match: str = "*"
+    api_key_env: str = "OPENAI_API_KEY"
+    adapter: str = "openai"
+
+
+WatchSource = Annotated[WatchFolder | WatchHub | WatchEndpoint, Field(discriminator="source")]
+
+
+class IntakeConfig(_Frozen):
+    """Pulling checkpoints from strangers is running code from strangers: opt in per lineage."""
+
+    trust_remote_code: tuple[str, ...] = Field(default=(), description="lineage globs allowed remote code")
+    min_free_disk_gb: float = Field(default=10.0, ge=0, description="refuse a hub download with less free")
+
+    def allows_remote_code(self, lineage: str) -> bool:
+        return any(fnmatch.fnmatchcase(lineage, pattern) for pattern in self.trust_remote_code)
 
 
 class DemoModel(_Frozen):
@@ -94,7 +141,8 @@ class RunConfig(_Frozen):
     name: str = "mmwatch"
     store: StoreConfig = StoreConfig()
     models: tuple[ModelConfig, ...] = ()
-    watch: tuple[WatchFolder, ...] = ()
+    watch: tuple[WatchSource, ...] = ()
+    intake: IntakeConfig = IntakeConfig()
     demo_models: tuple[DemoModel, ...] = ()
     benchmarks: tuple[BenchmarkRef, ...] = Field(min_length=1)
     attacks: tuple[PluginRef, ...] = (PluginRef(name="none"),)
@@ -107,6 +155,26 @@ class RunConfig(_Frozen):
     regression: RegressionConfig = RegressionConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _folder_is_the_default_source(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("watch"), list):
+            data = {**data, "watch": [{"source": "folder", **w} if isinstance(w, dict) and "source" not in w else w
+                                      for w in data["watch"]]}
+        return data
+
+    @model_validator(mode="after")
+    def _remote_code_is_allow_listed(self) -> RunConfig:
+        for i, model in enumerate(self.models):
+            if model.params.get("trust_remote_code") and not self.intake.allows_remote_code(model.lineage):
+                raise ValueError(f"models[{i}]: lineage {model.lineage!r} sets trust_remote_code but is not "
+                                 "allow-listed in intake.trust_remote_code")
+        for i, watch in enumerate(self.watch):
+            if watch.params.get("trust_remote_code") and not self.intake.allows_remote_code(watch.lineage or ""):
+                raise ValueError(f"watch[{i}]: trust_remote_code needs its lineage allow-listed in "
+                                 "intake.trust_remote_code")
+        return self
 
     @model_validator(mode="after")
     def _headline_judges_listed(self) -> RunConfig:

@@ -36,10 +36,30 @@ def _record(cell: PlannedCell, run_id: str, generation: GenerationParams, seed: 
     )
 
 
+def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter,
+                          cache: dict[tuple[str, str], list[Probe]]) -> None:
+    """White-box attacks optimise a whole batch of samples at once against the model itself."""
+    pending: dict[str, list[PlannedCell]] = {}
+    for cell in batch:
+        if cell.attack.info.meta.get("needs_gradients") and (cell.attack.spec.hash, cell.sample.id) not in cache:
+            pending.setdefault(cell.attack.spec.hash, []).append(cell)
+    for cells in pending.values():
+        samples = list({c.sample.id: c.sample for c in cells}.values())
+        try:
+            results = cells[0].attack.obj(samples, adapter)
+        except Exception as exc:
+            log.warning("gradient attack %s failed on %d samples: %s", cells[0].attack.spec.label, len(samples), exc)
+            continue  # each cell then fails alone in _probe_for
+        for sample, probes in zip(samples, results):
+            cache[(cells[0].attack.spec.hash, sample.id)] = list(probes)
+
+
 def _probe_for(cell: PlannedCell, cache: dict[tuple[str, str], list[Probe]]) -> Probe:
-    """Attack output for a sample, computed once for all of its probe indices."""
+    """Attack output for a sample, computed once for all of its probe indices and defenses."""
     key = (cell.attack.spec.hash, cell.sample.id)
     if key not in cache:
+        if cell.attack.info.meta.get("needs_gradients"):
+            raise RuntimeError(f"gradient attack {cell.attack.spec.label} produced no probe for {cell.sample.id}")
         cache[key] = list(cell.attack.obj(cell.sample))
     probes = cache[key]
     if cell.probe_index >= len(probes):
@@ -73,6 +93,7 @@ def evaluate_model(
             batch = group[start:start + generation.batch_size]
             records: list[CellRecord] = []
             ready: list[tuple[PlannedCell, Probe]] = []
+            _run_gradient_attacks(batch, adapter, probe_cache)
             for cell in batch:
                 try:
                     ready.append((cell, _probe_for(cell, probe_cache)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
+from mmwatch.records import Discovery
 from mmwatch.registry import Registry
 from mmwatch.types import GenerationParams, Judgement, Probe, Response, Sample
 
@@ -35,6 +36,9 @@ class ModelAdapter(Protocol):
 
 BenchmarkFn = Callable[[], Iterable[Sample]]
 AttackFn = Callable[[Sample], list[Probe]]
+# White-box attacks (`@attack(..., needs_gradients=True)`) get a batch of samples and the model
+# itself (an adapter with supports_gradients), and return each sample's probes in order.
+GradientAttackFn = Callable[[Sequence[Sample], ModelAdapter], list[list[Probe]]]
 DefenseFn = Callable[[ModelAdapter], ModelAdapter]
 JudgeFn = Callable[[Probe, Response], Awaitable[Judgement]]
 
@@ -58,6 +62,9 @@ defenses: Registry[DefenseFn] = Registry("defense", ("mmwatch.defenses.basic",))
 judges: Registry[JudgeFn] = Registry(
     "judge", ("mmwatch.judges.refusal", "mmwatch.judges.target", "mmwatch.judges.exact")
 )
+sources: Registry[Callable[[], Discovery]] = Registry(
+    "discovery source", ("adapters.sources.folder",)
+)
 adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf", "adapters.openai_api"))
 
 benchmark = benchmarks.register
@@ -65,3 +72,4 @@ attack = attacks.register
 defense = defenses.register
 judge = judges.register
 adapter = adapters.register
+source = sources.register

@@ -7,6 +7,7 @@ store through the small `Store` protocol without importing DuckDB.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -47,6 +48,18 @@ class ModelRecord(BaseModel):
     @property
     def model_id(self) -> str:
         return f"{self.lineage}@{self.revision}"
+
+
+@dataclass
+class Discovery:
+    """What a discovery source found: revisions to evaluate, and what it passed over and why."""
+
+    models: list[ModelRecord] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def extend(self, other: Discovery) -> None:
+        self.models += other.models
+        self.skipped += other.skipped
 
 
 class CellRecord(BaseModel):

@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from adapters.discovery import scan_folder, step_number
+from adapters.sources.folder import scan_folder, step_number
 from mmwatch.config import WatchFolder
 
 
