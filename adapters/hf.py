@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.checkpoint import content_revision, is_complete, require_safe_weights
+from adapters.intake import check_hub_download
 from mmwatch.plugins import adapter
 from mmwatch.types import GenerationParams, Probe, Response, stable_hash
 
@@ -32,6 +33,8 @@ class HFOptions:
     trust_remote_code: bool = False
     batch_size: int = 8
     allow_pickle: bool = False
+    expected_bytes: int | None = None  # size of the hub weights, from discovery: checked against free disk
+    min_free_gb: float = 10.0
 
     @property
     def local(self) -> Path | None:
@@ -39,7 +42,7 @@ class HFOptions:
         return p if p.exists() else None
 
 
-@adapter("hf", version=1)
+@adapter("hf", version=1, supports_gradients=True)
 def hf(
     path: str,
     revision: str | None = None,
@@ -48,13 +51,18 @@ def hf(
     trust_remote_code: bool = False,
     batch_size: int = 8,
     allow_pickle: bool = False,
+    expected_bytes: int | None = None,
+    min_free_gb: float = 10.0,
 ) -> HFAdapter:
     """A transformers image-text-to-text model; weights load on first use."""
     if dtype not in DTYPES:
         raise ValueError(f"hf adapter: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     if batch_size < 1:
         raise ValueError(f"hf adapter: batch_size must be >= 1, got {batch_size}")
-    options = HFOptions(str(path), revision, device, dtype, trust_remote_code, batch_size, allow_pickle)
+    if min_free_gb < 0:
+        raise ValueError(f"hf adapter: min_free_gb must be >= 0, got {min_free_gb}")
+    options = HFOptions(str(path), revision, device, dtype, trust_remote_code, batch_size, allow_pickle,
+                        expected_bytes, min_free_gb)
     folder = options.local
     if folder is not None:
         require_safe_weights(folder, allow_pickle)
@@ -94,6 +102,13 @@ class HFAdapter:
     def model_and_processor(self) -> tuple[Any, Any]:
         state = self._load()
         return state.model, state.processor
+
+    def gradient_model(self) -> Any:
+        """Loss and pixel gradients for white-box attacks (adapters.gradients.HFGradientModel)."""
+        from adapters.gradients import HFGradientModel
+
+        state = self._load()
+        return HFGradientModel(state.model, state.processor, state.device, state.dtype)
 
     def revision_id(self) -> str:
         """The hub revision if given, else the content hash of the local folder."""
@@ -149,6 +164,8 @@ def resolve_dtype(dtype: str, device: Any) -> Any:
 
 
 def _load(options: HFOptions) -> _Loaded:
+    if options.local is None:  # a hub download: refuse it before it fills the disk
+        check_hub_download(options.path, options.revision, options.expected_bytes, options.min_free_gb)
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     device = resolve_device(options.device)

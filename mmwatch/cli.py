@@ -143,6 +143,58 @@ def make_tiny(out: Path, arch: Annotated[str, typer.Option(help="llava or idefic
     console.print(f"wrote tiny random {arch} model to {path}")
 
 
+models_app = typer.Typer(no_args_is_help=True, help="The model revisions mmwatch knows.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Every revision in the store: lineage, revision, source, when found, status."""
+    from rich.table import Table
+
+    from storage.store import read_models
+
+    cfg = _load(config)
+    found = read_models(cfg.store.path)
+    table = Table(title=f"models in {cfg.store.path}")
+    for col in ("lineage", "label", "revision", "source", "adapter", "discovered (UTC)", "status"):
+        table.add_column(col)
+    for m in found:
+        table.add_row(m.lineage, m.label, m.revision[:12], m.source.value, m.adapter,
+                      f"{m.discovered_at:%Y-%m-%d %H:%M}" if m.discovered_at else "", m.status.value)
+    console.print(table if found else f"no models recorded in {cfg.store.path} yet: run `mmwatch discover` or `run`")
+
+
+@app.command()
+def discover(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Run discovery alone: record and print the revisions that are new since the last look."""
+    from adapters.discovery import discover as find
+    from storage.store import DuckDBStore
+
+    cfg = _load(config)
+    found = find(cfg)
+    with DuckDBStore(cfg.store.path, cfg.store.artifacts) as store:
+        known = {m.model_id for m in store.models()}
+        new = [m for m in found.models if m.model_id not in known]
+        store.upsert_models(new)
+    for m in new:
+        console.print(f"[green]new[/] {m.model_id}  ({m.source.value}: {m.label})", highlight=False)
+    for why in found.skipped:
+        err.print(f"[yellow]skipped[/] {why}", highlight=False)
+    console.print(f"{len(new)} new of {len(found.models)} revision(s) found.")
+
+
+@app.command()
+def serve(checkpoint: str, port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8000,
+          host: str = "127.0.0.1", name: Annotated[str | None, typer.Option(help="model id to serve")] = None) -> None:
+    """Serve a checkpoint as an OpenAI-compatible chat-completions endpoint (images included)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from adapters.serve import serve as run_server
+
+    console.print(f"serving {checkpoint} on http://{host}:{port}/v1 (Ctrl-C stops)")
+    run_server(checkpoint, host=host, port=port, model_name=name)
+
+
 @app.command()
 def table(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Print the leaderboard from the published snapshot."""

@@ -56,14 +56,16 @@ benchmarks: Registry[Iterable[Sample]] = Registry(
     ),
 )
 attacks: Registry[AttackFn] = Registry(
-    "attack", ("mmwatch.attacks.plain", "mmwatch.attacks.typography", "mmwatch.attacks.figstep")
+    "attack",
+    ("mmwatch.attacks.plain", "mmwatch.attacks.typography", "mmwatch.attacks.figstep",
+     "mmwatch.attacks.pgd", "mmwatch.attacks.transfer"),
 )
 defenses: Registry[DefenseFn] = Registry("defense", ("mmwatch.defenses.basic",))
 judges: Registry[JudgeFn] = Registry(
     "judge", ("mmwatch.judges.refusal", "mmwatch.judges.target", "mmwatch.judges.exact")
 )
 sources: Registry[Callable[[], Discovery]] = Registry(
-    "discovery source", ("adapters.sources.folder",)
+    "discovery source", ("adapters.sources.folder", "adapters.sources.hub", "adapters.sources.endpoint")
 )
 adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf", "adapters.openai_api"))
 

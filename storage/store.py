@@ -25,6 +25,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+_MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
+               "status FROM models ORDER BY lineage, order_key, label")
+
+
+def _models(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
+    return [
+        ModelRecord(lineage=r[0], revision=r[1], label=r[2], source=ModelSource(r[3]), adapter=r[4],
+                    adapter_params=json.loads(r[5]), order_key=r[6], discovered_at=r[7], status=ModelStatus(r[8]))
+        for r in con.execute(_MODELS_SQL).fetchall()
+    ]
+
+
+def read_models(path: Path) -> list[ModelRecord]:
+    """The models table, read-only (for `mmwatch models list` while no run holds the file)."""
+    if not Path(path).exists():
+        return []
+    with duckdb.connect(str(path), read_only=True) as con:
+        return _models(con)
+
+
 class DuckDBStore:
     """Primary store: DuckDB file + content-addressed artifact folder."""
 
@@ -89,16 +109,7 @@ class DuckDBStore:
         self.con.execute("UPDATE models SET status = ? WHERE model_id = ?", [status.value, model_id])
 
     def models(self) -> list[ModelRecord]:
-        rows = self.con.execute(
-            "SELECT lineage, revision, label, source, adapter, adapter_params, order_key, "
-            "discovered_at, status FROM models ORDER BY lineage, order_key"
-        ).fetchall()
-        return [
-            ModelRecord(lineage=r[0], revision=r[1], label=r[2], source=ModelSource(r[3]), adapter=r[4],
-                        adapter_params=json.loads(r[5]), order_key=r[6], discovered_at=r[7],
-                        status=ModelStatus(r[8]))
-            for r in rows
-        ]
+        return _models(self.con)
 
     def upsert_samples(self, samples: Sequence[Sample]) -> None:
         rows = []

@@ -72,3 +72,61 @@ def test_console_script_runs_a_cycle_in_a_fresh_process(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "6 new cells" in done.stdout and (tmp_path / "snap.duckdb").exists()
+
+
+def test_discover_records_new_revisions_then_models_list_shows_them(tmp_path: Path) -> None:
+    from adapters.tiny import make_tiny_model
+
+    make_tiny_model(tmp_path / "lin" / "step-100", seed=1)
+    cfg = tmp_path / "d.yaml"
+    cfg.write_text(f"""
+store: {{path: {tmp_path}/db.duckdb, artifacts: {tmp_path}/art, snapshot: {tmp_path}/snap.duckdb}}
+watch: [{{path: {tmp_path}/lin}}]
+benchmarks: [{{name: mmwatch-mini}}]
+judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
+""")
+    first = runner.invoke(app, ["discover", "--config", str(cfg)])
+    assert first.exit_code == 0, first.output
+    assert "new lin@" in first.output and "1 new of 1" in first.output
+    make_tiny_model(tmp_path / "lin" / "step-200", seed=2)
+    second = runner.invoke(app, ["discover", "--config", str(cfg)])
+    assert "1 new of 2" in second.output and "step-200" in second.output and "step-100" not in second.output
+    listed = runner.invoke(app, ["models", "list", "--config", str(cfg)])
+    assert listed.exit_code == 0 and "step-100" in listed.output and "step-200" in listed.output
+    assert "folder" in listed.output and "new" in listed.output
+
+
+@pytest.mark.slow
+def test_serve_command_answers_the_openai_adapter_over_http(tmp_path: Path) -> None:
+    """`mmwatch serve` as a real process on 127.0.0.1, the `openai` adapter as its client."""
+    import socket
+    import time
+    import urllib.request
+
+    from adapters.openai_api import openai as openai_adapter
+    from adapters.tiny import make_tiny_model
+    from mmwatch.types import GenerationParams, Probe
+
+    ckpt = make_tiny_model(tmp_path / "m", seed=1)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("mmwatch")
+    proc = subprocess.Popen([str(exe), "serve", str(ckpt), "--port", str(port), "--name", "tiny"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2) as r:
+                    assert b"tiny" in r.read()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.5)
+        adapter = openai_adapter(model="tiny", base_url=f"http://127.0.0.1:{port}/v1")
+        (answer,) = adapter.generate([Probe(sample_id="t:1", text="Hello")], GenerationParams(max_new_tokens=5))
+        assert answer.error is None and answer.tokens_out and answer.tokens_out > 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
