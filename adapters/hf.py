@@ -98,6 +98,7 @@ class HFAdapter:
     def __init__(self, options: HFOptions) -> None:
         self.options = options
         self._state: _Loaded | None = None
+        self._fits: int | None = None  # the largest batch known to fit in GPU memory
 
     def model_and_processor(self) -> tuple[Any, Any]:
         state = self._load()
@@ -118,11 +119,19 @@ class HFAdapter:
         return content_revision(folder)
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        """Batches of the configured size, halved for good whenever one runs out of GPU memory."""
         state = self._load()
-        size = min(params.batch_size, self.options.batch_size)
         out: list[Response] = []
-        for start in range(0, len(probes), size):
-            out.extend(_generate_batch(state, probes[start : start + size], params))
+        start = 0
+        while start < len(probes):
+            size = min(params.batch_size, self.options.batch_size, self._fits or len(probes))
+            try:
+                out.extend(_generate_batch(state, probes[start : start + size], params, oom_raises=size > 1))
+            except _BatchTooLarge:
+                self._fits = max(1, size // 2)
+                _free_cuda_cache()
+                continue
+            start += size
         return out
 
     def close(self) -> None:
@@ -192,8 +201,25 @@ def _where(probe: Probe) -> str:
     return f"probe {probe.sample_id}#{probe.index}"
 
 
-def _generate_batch(state: _Loaded, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
-    """One batch; probes that fail to prepare get errors, a failing batch falls back per probe."""
+class _BatchTooLarge(Exception):
+    """The batch ran out of GPU memory; the caller halves the batch size and retries."""
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+
+
+def _free_cuda_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _generate_batch(state: _Loaded, probes: Sequence[Probe], params: GenerationParams,
+                    oom_raises: bool = False) -> list[Response]:
+    """One batch; probes that fail to prepare get errors, a failing batch falls back per probe
+    (or, when it ran out of memory and can shrink, asks the caller for smaller batches)."""
     responses: list[Response | None] = [None] * len(probes)
     prepared: dict[int, _Prepared] = {}
     for i, probe in enumerate(probes):
@@ -206,7 +232,9 @@ def _generate_batch(state: _Loaded, probes: Sequence[Probe], params: GenerationP
             results = _run(state, [probes[i] for i in prepared], list(prepared.values()), params)
             for i, result in zip(prepared, results, strict=True):
                 responses[i] = result
-        except Exception:
+        except Exception as exc:
+            if oom_raises and _is_oom(exc):
+                raise _BatchTooLarge from exc
             for i, prep in prepared.items():
                 try:
                     responses[i] = _run(state, [probes[i]], [prep], params)[0]

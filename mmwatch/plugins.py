@@ -58,16 +58,31 @@ benchmarks: Registry[Iterable[Sample]] = Registry(
 attacks: Registry[AttackFn] = Registry(
     "attack",
     ("mmwatch.attacks.plain", "mmwatch.attacks.typography", "mmwatch.attacks.figstep",
-     "mmwatch.attacks.pgd", "mmwatch.attacks.transfer"),
+     "mmwatch.attacks.pgd", "mmwatch.attacks.transfer",
+     "mmwatch.attacks.figstep_pro", "mmwatch.attacks.sd_typo", "mmwatch.attacks.templates",
+     "mmwatch.attacks.split_payload", "mmwatch.attacks.injection"),
 )
-defenses: Registry[DefenseFn] = Registry("defense", ("mmwatch.defenses.basic",))
+defenses: Registry[DefenseFn] = Registry(
+    "defense",
+    ("mmwatch.defenses.basic", "mmwatch.defenses.self_moderation", "mmwatch.defenses.ocr_filter",
+     "mmwatch.defenses.output_guard"),
+)
 judges: Registry[JudgeFn] = Registry(
-    "judge", ("mmwatch.judges.refusal", "mmwatch.judges.target", "mmwatch.judges.exact")
+    "judge",
+    (
+        "mmwatch.judges.refusal",
+        "mmwatch.judges.target",
+        "mmwatch.judges.exact",
+        "mmwatch.judges.refusal_v2",
+        "mmwatch.judges.llm",
+        "mmwatch.judges.llamaguard",
+        "mmwatch.judges.ensemble",
+    ),
 )
 sources: Registry[Callable[[], Discovery]] = Registry(
     "discovery source", ("adapters.sources.folder", "adapters.sources.hub", "adapters.sources.endpoint")
 )
-adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf", "adapters.openai_api"))
+adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf", "adapters.openai_api", "adapters.vllm_engine"))
 
 benchmark = benchmarks.register
 attack = attacks.register

@@ -71,7 +71,7 @@ def weight_bytes(siblings: list[Any] | None) -> int | None:
 
 def scrub(text: str, token: str | None) -> str:
     """One short line, without the token (a hostile or chatty server may echo it back)."""
-    text = (text.strip().splitlines() or [""])[0]
+    text = " ".join(text.split())
     if token:
         text = text.replace(token, "***")
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 3] + "..."

@@ -239,3 +239,26 @@ def test_registered_as_hf(tiny_llava: Path) -> None:
     plugin = adapters.build("hf", {"path": str(tiny_llava)})
     assert plugin.spec.version == 1 and plugin.spec.params["allow_pickle"] is False
     assert isinstance(plugin.obj, HFAdapter)
+
+
+def test_out_of_memory_halves_the_batch_and_remembers(tiny_llava, monkeypatch) -> None:
+    """A batch that runs out of GPU memory is retried smaller; every probe still gets its answer."""
+    import adapters.hf as hf_module
+    from mmwatch import plugins
+    from mmwatch.types import GenerationParams, Probe
+
+    adapter = plugins.adapters.build("hf", {"path": str(tiny_llava), "batch_size": 8}).obj
+    real_run = hf_module._run
+    sizes: list[int] = []
+
+    def run_with_memory_limit(state, probes, prepared, params):
+        sizes.append(len(probes))
+        if len(probes) > 3:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_run(state, probes, prepared, params)
+
+    monkeypatch.setattr(hf_module, "_run", run_with_memory_limit)
+    probes = [Probe(sample_id=f"t:{i}", text=f"hello {i}") for i in range(6)]
+    out = adapter.generate(probes, GenerationParams(max_new_tokens=3, batch_size=8))
+    assert len(out) == 6 and all(r.error is None for r in out)
+    assert sizes == [6, 3, 3] and adapter._fits == 3
