@@ -165,6 +165,63 @@ def models_list(config: ConfigOption = DEFAULT_CONFIG) -> None:
     console.print(table if found else f"no models recorded in {cfg.store.path} yet: run `mmwatch discover` or `run`")
 
 
+benchmarks_app = typer.Typer(no_args_is_help=True, help="The benchmarks mmwatch can load.")
+app.add_typer(benchmarks_app, name="benchmarks")
+
+
+@benchmarks_app.command("list")
+def benchmarks_list() -> None:
+    """Every registered benchmark loader, its version and its parameters."""
+    from rich.table import Table
+
+    from mmwatch import plugins
+
+    table = Table(title="benchmarks")
+    for col in ("name", "version", "what", "parameters"):
+        table.add_column(col, overflow="fold")
+    for name in plugins.benchmarks.names():
+        info = plugins.benchmarks.info(name)
+        params = ", ".join(f"{k}={v!r}" if v is not None else k for k, v in info.parameters().items())
+        table.add_row(name, str(info.version), info.description, params)
+    console.print(table)
+
+
+@benchmarks_app.command("show")
+def benchmarks_show(name: str, param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="loader parameter KEY=VALUE (repeatable), e.g. -p path=xstest.csv")] = None,
+        examples: int = 3) -> None:
+    """Load a benchmark and describe it: samples by kind and category, problems, a few examples."""
+    from collections import Counter
+
+    from rich.table import Table
+
+    from mmwatch import plugins
+    from mmwatch.registry import PluginParamsError, UnknownPluginError
+
+    params = dict(p.split("=", 1) for p in (param or []) if "=" in p)
+    try:
+        loaded = plugins.benchmarks.build(name, params).obj
+        samples = list(loaded)
+    except (UnknownPluginError, PluginParamsError, FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(code=2) from None
+    counts = Counter((s.kind.value, s.category) for s in samples)
+    table = Table(title=f"{name}: {len(samples)} samples")
+    for col in ("kind", "category", "n"):
+        table.add_column(col)
+    for (kind, category), n in sorted(counts.items()):
+        table.add_row(kind, category, str(n))
+    console.print(table)
+    problems = list(getattr(loaded, "problems", []))
+    if problems:
+        err.print(f"[yellow]{len(problems)} bad row(s) skipped[/]:", highlight=False)
+        for problem in problems[:20]:
+            err.print(f"  {problem}", highlight=False)
+    for sample in samples[:examples]:
+        image = " [image]" if sample.image is not None or sample.image_path else ""
+        console.print(f"{sample.id} ({sample.kind.value}, {sample.category}){image}: {sample.text}", highlight=False)
+
+
 @app.command()
 def discover(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Run discovery alone: record and print the revisions that are new since the last look."""

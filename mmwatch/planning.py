@@ -75,7 +75,7 @@ def all_cells(matrix: Matrix) -> Iterable[PlannedCell]:
                     if not attack_applies(attack, sample):
                         continue
                     for index in range(int(attack.info.meta.get("probes_per_sample", 1))):
-                        key = cell_key(model.model_id, sample.id, attack.spec.key(), defense.spec.key(),
+                        key = cell_key(model.model_id, sample.id, sample.content_hash, attack.spec.key(), defense.spec.key(),
                                        matrix.generation, matrix.seed, index)
                         yield PlannedCell(key, model, sample, attack, defense, index)
 

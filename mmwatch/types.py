@@ -106,6 +106,16 @@ class Sample(BaseModel):
     def harmful(self) -> bool:
         return self.kind is SampleKind.HARMFUL
 
+    @property
+    def content_hash(self) -> str:
+        """What the sample says, so an edited benchmark row under the same id is a new cell."""
+        return stable_hash({
+            "kind": self.kind.value, "category": self.category, "text": self.text,
+            "instruction": self.instruction, "key_phrase": self.key_phrase, "rephrased": self.rephrased,
+            "reference": self.reference, "image": self.image.sha256 if self.image else None,
+            "image_path": str(self.image_path) if self.image_path else None,
+        })
+
     def load_image(self) -> ImageData | None:
         if self.image is not None:
             return self.image
@@ -194,6 +204,7 @@ def stable_hash(obj: Any, length: int = 16) -> str:
 def cell_key(
     model_id: str,
     sample_id: str,
+    sample_hash: str,
     attack: dict[str, Any],
     defense: dict[str, Any],
     generation: GenerationParams,
@@ -206,6 +217,7 @@ def cell_key(
         {
             "model": model_id,
             "sample": sample_id,
+            "sample_content": sample_hash,
             "attack": attack,
             "defense": defense,
             "generation": gen,

@@ -77,13 +77,14 @@ def figstep_pro(
     font_size: int = 80,
     wrap_width: int = 15,
     steps: int = 3,
+    canvas: int = 760,
     padding: int = 20,
 ) -> AttackFn:
     """FigStep-Pro: FigStep's text cut into sub-figures, none of which carries the harmful phrase."""
     if split not in SPLITS:
         raise ValueError(f"figstep-pro: split {split!r} is not one of {', '.join(SPLITS)}")
-    if font_size < 1 or wrap_width < 1 or steps < 1 or padding < 0:
-        raise ValueError("figstep-pro: font_size, wrap_width and steps must be >= 1, padding >= 0")
+    if font_size < 1 or wrap_width < 1 or steps < 1 or canvas < 1 or padding < 0:
+        raise ValueError("figstep-pro: font_size, wrap_width, steps and canvas must be >= 1, padding >= 0")
 
     def run(sample: Sample) -> list[Probe]:
         if sample.kind is SampleKind.UTILITY:
@@ -98,9 +99,9 @@ def figstep_pro(
         images: list[ImageData] = []
         for text in [*pieces, listing]:
             lines = text.count("\n") + 1
-            width = round(max(font.getlength(line) for line in text.split("\n"))) + 2 * padding
-            height = lines * font_size + (lines - 1) * 11 + 2 * padding
-            images.append(ImageData.from_pil(render_text(text, (width, height), font, origin=(padding, padding / 2),
+            width = max(canvas, round(max(font.getlength(line) for line in text.split("\n"))) + 2 * padding)
+            height = lines * (font_size + 11) + 2 * padding
+            images.append(ImageData.from_pil(render_text(text, (width, height), font, origin=(padding, padding),
                                                          spacing=11)))
         params = {
             "mode": "figstep-pro",
@@ -114,6 +115,8 @@ def figstep_pro(
             "font_path": str(font_path),
             "font_size": font_size,
             "wrap_width": wrap_width,
+            "canvas_width": canvas,
+            "padding": padding,
             "lexicon_version": LEXICON_VERSION,
         }
         return [Probe.for_sample(sample, text=PROMPT.format(n=len(images)), images=tuple(images),

@@ -117,3 +117,11 @@ def test_a_crash_mid_run_resumes_without_duplicates(store: DuckDBStore) -> None:
     assert len(resumed.new) == 8 - done
     evaluate_model(resumed.new, ScriptedAdapter(lambda p: "ok"), store, "r2", GEN, 0)
     assert store.con.execute("SELECT count(*), count(DISTINCT cell_key) FROM cells").fetchone() == (8, 8)
+
+
+def test_an_edited_sample_under_the_same_id_is_a_new_cell(store: DuckDBStore) -> None:
+    evaluate_model(plan(matrix(("none",)), store.existing_cell_keys).new, ScriptedAdapter(lambda p: "ok"),
+                   store, "r1", GEN, 0)
+    edited = [s.model_copy(update={"text": s.text + " (v2)"}) if s.source_id == "h0" else s for s in samples()]
+    again = plan(matrix(("none",), edited), store.existing_cell_keys)
+    assert {c.sample.id for c in again.new} == {"t:h0"} and len(again.new) == 2  # once per defense
