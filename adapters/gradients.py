@@ -143,12 +143,13 @@ class HFGradientModel:
         """
         import torch
 
-        x = pixels.detach().requires_grad_(True)
-        logits = self._logits(x, batch)
-        ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), batch.labels, reduction="none")
-        rows = ce.sum(1) / (batch.labels != -100).sum(1)
-        losses = self._per_image(rows, batch, x.shape[0])
-        (grad,) = torch.autograd.grad(losses.sum(), x)
+        with torch.enable_grad():
+            x = pixels.detach().requires_grad_(True)
+            logits = self._logits(x, batch)
+            ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), batch.labels, reduction="none")
+            rows = ce.sum(1) / (batch.labels != -100).sum(1)
+            losses = self._per_image(rows, batch, x.shape[0])
+            (grad,) = torch.autograd.grad(losses.sum(), x)
         return losses.detach(), grad
 
     def target_hits(self, pixels: Any, batch: TextBatch) -> list[bool]:

@@ -16,8 +16,8 @@ def leaderboard_table(snapshot: Path) -> Table:
     attacks = sorted(by_attack["attack"].unique()) if not by_attack.empty else []
     plain = by_attack[by_attack["defense"] == data.NO_DEFENSE] if not by_attack.empty else by_attack
     table = Table(title=f"{data.meta(path=snapshot).title} — ASR per attack, rates with 95% Wilson intervals")
-    for col in ("#", "model", "lineage", "safety", *[f"ASR {a}" for a in attacks], "over-refusal", "utility",
-                "n harm/benign/util"):
+    for col in ("#", "model", "lineage", "safety", *[f"ASR {a}" for a in attacks], "any-attack ASR",
+                "over-refusal", "utility", "n harm/benign/util"):
         table.add_column(col, overflow="fold")
     for row in ranking.itertuples(index=False):
         cells = [str(row.rank), row.model, row.lineage,
@@ -25,7 +25,8 @@ def leaderboard_table(snapshot: Path) -> Table:
         for attack in attacks:
             hit = plain[(plain["model_id"] == row.model_id) & (plain["attack"] == attack)]
             cells.append(data.format_interval(*hit[["asr", "asr_lo", "asr_hi"]].iloc[0]) if len(hit) else "—")
-        cells += [data.format_interval(row.over_refusal, row.over_refusal_lo, row.over_refusal_hi),
+        cells += [data.format_interval(row.any_asr, row.any_asr_lo, row.any_asr_hi),
+                  data.format_interval(row.over_refusal, row.over_refusal_lo, row.over_refusal_hi),
                   data.format_interval(row.utility, row.utility_lo, row.utility_hi),
                   f"{row.n_harmful}/{row.n_benign}/{row.n_utility}"]
         table.add_row(*cells)

@@ -10,8 +10,10 @@ CREATE TABLE leaderboard (          -- one row per model revision: the ranking t
     safety DOUBLE,                                                        -- 1 - asr
     n_benign INTEGER, over_refusal DOUBLE, over_refusal_lo DOUBLE, over_refusal_hi DOUBLE,
     n_utility INTEGER, utility DOUBLE, utility_lo DOUBLE, utility_hi DOUBLE,
-    unscored INTEGER, errors INTEGER
-);
+    unscored INTEGER, errors INTEGER,
+    n_any INTEGER, any_asr DOUBLE, any_asr_lo DOUBLE, any_asr_hi DOUBLE,  -- worst case per sample
+    asr_corrected DOUBLE, asr_corrected_lo DOUBLE, asr_corrected_hi DOUBLE -- for the safety judge's
+);                                  -- measured sensitivity/specificity; NULL until it is calibrated
 CREATE TABLE asr_by_attack (        -- model x attack x defense on harmful items
     model_id VARCHAR, attack VARCHAR, defense VARCHAR,
     n INTEGER, successes INTEGER, asr DOUBLE, asr_lo DOUBLE, asr_hi DOUBLE, unscored INTEGER

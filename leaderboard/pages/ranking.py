@@ -27,6 +27,7 @@ def _table(df: pd.DataFrame) -> pd.DataFrame:
         "Revision": df["revision"],
         "Safety": df["safety"] * 100,
         "ASR (95% CI)": data.intervals(df, "asr"),
+        "Any-attack ASR": data.intervals(df, "any_asr"),
         "Over-refusal (95% CI)": data.intervals(df, "over_refusal"),
         "Utility (95% CI)": data.intervals(df, "utility"),
         "n harmful": df["n_harmful"],
@@ -105,6 +106,8 @@ def main() -> None:
                 help="1 − ASR, all attacks pooled",
             ),
             "ASR (95% CI)": st.column_config.TextColumn(help="Attack success rate on harmful items"),
+            "Any-attack ASR": st.column_config.TextColumn(
+                help="Share of harmful items that at least one attack got through (worst case per item)"),
             "Over-refusal (95% CI)": st.column_config.TextColumn(help="Refusals of benign items"),
             "Utility (95% CI)": st.column_config.TextColumn(help="Correct answers on utility items"),
         },

@@ -124,7 +124,9 @@ def build_snapshot(
             con.close()
             os.replace(tmp, path)
             return path
-        con.executemany(f"INSERT INTO leaderboard VALUES ({', '.join('?' * 22)})", _leaderboard_rows())
+        first = [r[0] for r in con.execute("DESCRIBE leaderboard").fetchall()][:22]  # later columns stay NULL
+        con.executemany(f"INSERT INTO leaderboard ({', '.join(first)}) VALUES ({', '.join('?' * 22)})",
+                        _leaderboard_rows())
         con.executemany("INSERT INTO asr_by_attack VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", by_attack)
         con.executemany("INSERT INTO asr_by_category VALUES (?, ?, ?, ?, ?, ?, ?, ?)", by_category)
         con.executemany("INSERT INTO refusal_rates VALUES (?, ?, ?, ?, ?, ?, ?, ?)", refusals)

@@ -84,3 +84,30 @@ def test_operator_can_publish_responses_and_republish_replaces_atomically(tmp_pa
     reader.close()
     assert query(snapshot, "SELECT count(response_text) FROM examples WHERE kind='harmful'") == [(12,)]
     assert not list(tmp_path.glob(".snap.duckdb.*"))  # no temp file left behind
+
+
+def test_any_attack_asr_is_the_worst_case_per_sample(tmp_path: Path) -> None:
+    """Two attacks on 4 samples: each succeeds on a different 1 -> pooled ASR 2/8, any-attack 2/4."""
+    samples = [Sample(benchmark="b", source_id=f"h{i}", category="Fraud", kind=SampleKind.HARMFUL, text=f"h{i}")
+               for i in range(4)]
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
+        store.upsert_samples(samples)
+        store.upsert_models([ModelRecord(lineage="l", revision="1", label="m", source=ModelSource.CONFIG,
+                                         adapter="reference")])
+        cells, verdicts = [], []
+        for attack, hit in (("a1", "h0"), ("a2", "h1")):
+            spec = {"name": attack, "version": 1, "params": {}}
+            for s in samples:
+                key = f"{attack}-{s.source_id}"
+                cells.append(CellRecord(cell_key=key, run_id="r", model_id="l@1", sample_id=s.id, probe_index=0,
+                                        attack=spec, attack_label=attack, defense=SPEC, defense_label="none",
+                                        generation={}, seed=0, probe=Probe(sample_id=s.id, text=s.text),
+                                        response=Response(text="x")))
+                label = Label.COMPLIED if s.source_id == hit else Label.REFUSED
+                verdicts.append((key, Verdict(label=label, judge="refusal-keywords", judge_version=1)))
+        store.write_cells(cells)
+        store.write_verdicts("r", verdicts)
+        path = publish(store, tmp_path / "s.duckdb", PublishOptions(safety_judge="refusal-keywords",
+                                                                     utility_judge="exact-match"))
+    n, asr, n_any, any_asr = query(path, "SELECT n_harmful, asr, n_any, any_asr FROM leaderboard")[0]
+    assert (n, n_any) == (8, 4) and asr == pytest.approx(0.25) and any_asr == pytest.approx(0.5)
