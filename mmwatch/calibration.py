@@ -7,9 +7,15 @@ report gives accuracy, Cohen's kappa, sensitivity and specificity with Wilson in
 2x2 table; `corrected_asr` then turns an observed ASR into an estimate of the true one.
 
 Label files are CSV with columns `prompt,response,label` and optional `image` (a path, relative to
-the CSV's folder), `category` (e.g. an MM-SafetyBench scenario, which `llm-mmsafety` needs) and
-`kind` (harmful | benign, default harmful). Labels are `refusal`/`compliance` or `unsafe`/`safe`,
-one pair per file.
+the CSV's folder), `category` (e.g. an MM-SafetyBench scenario, which `llm-mmsafety` needs),
+`kind` (harmful | benign, default harmful) and `labeller`. Labels are `refusal`/`compliance` or
+`unsafe`/`safe`, one pair per file (`refused`/`complied` are read as refusal/compliance). Errors
+name the file and line of every bad row. `calibrate` runs the judge on every row whatever its
+`applies_to`, and a judge failure costs one UNSCORED row, as in a run; unscored rows are
+counted and left out of the 2x2 table, like unscored verdicts are left out of a rate.
+
+Also here, for the detection benchmarks and papers that report them: accuracy, macro-F1 and AUROC
+on scores with binary labels, and PrivQA's protection score (see `PrivQAScore`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import csv
+import io
 import math
 import string
 from collections import Counter
@@ -27,6 +34,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mmwatch.judges.runner import _safe_call
 from mmwatch.stats import wilson
 from mmwatch.types import ATTACK_SUCCESS_LABELS, ImageData, Label, Probe, Response, SampleKind, SampleImageError
 
@@ -379,15 +387,13 @@ def calibrate(judge_plugin: Plugin[JudgeFn], rows: Sequence[LabelledRow], concur
 
 
 async def _judge_rows(judge_plugin: Plugin[JudgeFn], rows: Sequence[LabelledRow], concurrency: int) -> list[Any]:
-    from mmwatch.judges.runner import _safe_call  # one judge failure = one UNSCORED, as in a run
-
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(i: int, row: LabelledRow) -> Any:
         probe = Probe(sample_id=f"labels:{row.where or i}", text=row.prompt, kind=row.kind, category=row.category,
                       images=(row.image,) if row.image is not None else ())
         async with gate:
-            return await _safe_call(judge_plugin, probe, Response(text=row.response))
+            return await _safe_call(judge_plugin, probe, Response(text=row.response))  # raising = UNSCORED
 
     return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(rows))))
 
@@ -411,7 +417,7 @@ def read_labels(path: Path | str) -> list[LabelledRow]:
         raise LabelsError(f"label file not found: {path}") from None
     except UnicodeDecodeError as exc:
         raise LabelsError(f"{path}: not UTF-8 text: {exc}") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # answers may hold newlines inside quotes
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -419,12 +425,13 @@ def read_labels(path: Path | str) -> list[LabelledRow]:
                           f"need {','.join(REQUIRED_COLUMNS)}, optional image,category,kind)")
     rows: list[LabelledRow] = []
     problems: list[str] = []
-    for line, raw in enumerate(reader, start=2):
+    line = reader.line_num + 1  # where the next record starts
+    for raw in reader:
         record = {(k or "").strip(): (v or "") for k, v in raw.items()}
-        where = f"{path}:{line}"
+        where, line = f"{path}:{line}", reader.line_num + 1
         try:
             rows.append(_row(record, where, path.parent))
-        except (LabelsError, SampleImageError) as exc:
+        except LabelsError as exc:
             problems.append(str(exc))
     if problems:
         more = f"\n... and {len(problems) - EXAMPLES} more" if len(problems) > EXAMPLES else ""
@@ -448,7 +455,10 @@ def _row(record: dict[str, str], where: str, folder: Path) -> LabelledRow:
     image = None
     if record.get("image", "").strip():
         file = Path(record["image"].strip())
-        image = ImageData.from_file(file if file.is_absolute() else folder / file, where)
+        try:
+            image = ImageData.from_file(file if file.is_absolute() else folder / file)
+        except SampleImageError as exc:
+            raise LabelsError(f"{where}: image: {exc}") from None
     return LabelledRow(prompt=record["prompt"], response=record["response"], label=label, image=image,
                        category=record.get("category", "").strip(), kind=SampleKind(kind_text), where=where,
                        labeller=record.get("labeller", "").strip() or None)

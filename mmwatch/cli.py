@@ -89,17 +89,23 @@ def demo(config: ConfigOption = DEFAULT_CONFIG) -> None:
                   f"(streamlit, reads {report.snapshot}).")
 
 
+def schedule_cycles(scheduler: Any, config_path: Path, cron: str) -> Any:
+    """Add the nightly job to an APScheduler scheduler (UTC cron); one run at a time, missed runs merged."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    return scheduler.add_job(_run_cycle, CronTrigger.from_crontab(cron, timezone="UTC"), args=[config_path],
+                             id="nightly", max_instances=1, coalesce=True, misfire_grace_time=3600)
+
+
 @app.command()
 def watch(config: ConfigOption = DEFAULT_CONFIG,
           now: Annotated[bool, typer.Option(help="also run once at start")] = False) -> None:
-    """Run the cycle on the config's cron schedule, in this process (APScheduler, UTC)."""
+    """Run the cycle on the config's cron schedule, in this process (APScheduler, UTC; no server)."""
     cfg = _load(config)
     from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
 
     scheduler = BlockingScheduler(timezone="UTC")
-    job = scheduler.add_job(_run_cycle, CronTrigger.from_crontab(cfg.schedule.cron, timezone="UTC"),
-                            args=[config], id="nightly", max_instances=1, coalesce=True)
+    job = schedule_cycles(scheduler, config, cfg.schedule.cron)
     if now:
         _run_cycle(config)
     console.print(f"watching: cron '{cfg.schedule.cron}' UTC; next run {job.trigger.get_next_fire_time(None, _now())}")
@@ -117,14 +123,17 @@ def _now() -> Any:
 
 @app.command()
 def preview(attack: str, text: Annotated[str, typer.Option(help="the request to attack")],
-            out: Annotated[Path, typer.Option(help="folder for the images")] = Path("preview")) -> None:
+            out: Annotated[Path, typer.Option(help="folder for the images")] = Path("preview"),
+            param: Annotated[list[str] | None, typer.Option(help="attack parameter KEY=VALUE (repeatable)")] = None,
+            ) -> None:
     """Write the image(s) an attack would send and print its text prompt."""
+    from mmwatch.preview import parse_params
     from mmwatch.preview import preview_with_prompts as make_preview
     from mmwatch.registry import UnknownPluginError
 
     try:
-        paths, prompts = make_preview(attack, text, out)
-    except UnknownPluginError as exc:
+        paths, prompts = make_preview(attack, text, out, parse_params(param or []))
+    except (UnknownPluginError, ValueError, OSError) as exc:  # unknown name, bad parameter, missing picture
         err.print(str(exc), highlight=False)
         raise typer.Exit(code=2) from None
     for prompt in prompts:
@@ -250,6 +259,39 @@ def serve(checkpoint: str, port: Annotated[int, typer.Option(help="port on 127.0
 
     console.print(f"serving {checkpoint} on http://{host}:{port}/v1 (Ctrl-C stops)")
     run_server(checkpoint, host=host, port=port, model_name=name)
+
+
+@app.command()
+def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt,response,label[,image]")],
+              param: Annotated[list[str] | None, typer.Option("--param", "-p", help="judge parameter KEY=VALUE")] = None,
+              config: Annotated[Path | None, typer.Option("--config", "-c",
+                                help="also store the labels and the result in this config's store")] = None) -> None:
+    """Measure a judge against human labels: accuracy, Cohen's kappa, sensitivity, specificity."""
+    import hashlib
+
+    from mmwatch.calibration import LabelsError, format_report, run_calibration
+    from mmwatch.registry import PluginParamsError, UnknownPluginError
+
+    cfg = _load(config) if config else None
+    params = dict(p.split("=", 1) for p in (param or []) if "=" in p)
+    try:
+        report = run_calibration(judge, params, labels)
+    except (LabelsError, UnknownPluginError, PluginParamsError, FileNotFoundError) as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(code=2) from None
+    console.print(format_report(report))
+    if cfg is not None:
+        from mmwatch.calibration import read_labels
+        from storage.calibrations import save_calibration
+        from storage.labels import add_labels
+        from storage.store import DuckDBStore
+
+        digest = hashlib.sha256(labels.read_bytes()).hexdigest()
+        with DuckDBStore(cfg.store.path, cfg.store.artifacts) as store:
+            added = add_labels(store, read_labels(labels), source=str(labels))
+            save_calibration(store, judge, report, str(labels), digest)
+        console.print(f"stored {added} human label(s) and the calibration in {cfg.store.path}; the next "
+                      "publish shows ASR corrected for this judge when it is the safety judge")
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """See what an attack sends before running it: `mmwatch preview figstep "Steps to ..."`.
 
 The text becomes a throwaway harmful sample (as its question, instruction and key phrase at
-once), the attack turns it into probes, and each probe's images are written out as PNG files.
+once), the attack turns it into probes, and each probe's images are written out as PNG files
+(`{attack}-{probe}-{image}.png`, so a probe with several images, like FigStep-Pro's, writes one
+file each, in order). Attacks that need a setting (sd-typo's pictures) take `--param KEY=VALUE`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,19 @@ from typing import Any
 
 from mmwatch import plugins
 from mmwatch.types import Probe, Sample, SampleKind
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """`["template=persona", "seed=3"]` -> {"template": "persona", "seed": 3} (values read as YAML scalars)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"preview: parameter {item!r} is not KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return out
 
 
 def preview_sample(text: str) -> Sample:

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from storage import metrics
+from storage.calibrations import fill_corrected_asr
 from storage.store import DuckDBStore
 
 SNAPSHOT_VERSION = 1
@@ -59,6 +60,7 @@ def publish(store: DuckDBStore, snapshot_path: Path, options: PublishOptions) ->
         }
         con.executemany("INSERT INTO snap.meta VALUES (?, ?)", list(meta.items()))
         _copy(con, "leaderboard", metrics.LEADERBOARD)
+        fill_corrected_asr(con, "snap.leaderboard", options.safety_judge)
         _copy(con, "asr_by_attack", metrics.ASR_BY_ATTACK)
         _copy(con, "asr_by_category", metrics.ASR_BY_CATEGORY)
         _copy(con, "refusal_rates", metrics.REFUSAL_RATES)

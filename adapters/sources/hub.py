@@ -100,9 +100,11 @@ def repo_record(api: Any, watch: WatchHub, repo: str) -> ModelRecord | str:
 
 def scan_hub(watch: WatchHub) -> Discovery:
     """Listed repos, then authors' repos matching `watch.match`, each at its branch's commit."""
+    from huggingface_hub import get_token
+
     found = Discovery()
-    token = os.environ.get("HF_TOKEN") or None
     api = hub_api(watch)
+    token = os.environ.get("HF_TOKEN") or get_token()  # HfApi falls back to the saved token: scrub that too
     repos = list(dict.fromkeys(watch.repos))
     for author in watch.authors:
         try:

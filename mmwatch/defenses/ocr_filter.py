@@ -1,1 +1,90 @@
-"""Work in progress."""
+"""`ocr-filter`: read the text in a probe's images and refuse before the model sees a harmful one.
+
+The survey's second risk is that models obey requests written in the image that they refuse as
+text. This input filter reads every image of the probe (mmwatch.ocr.read_text, cached by image
+hash) and runs the same harmful-request detector the reference models use on text
+(mmwatch.harm_lexicon, with the OCR slip repair): on each image's text, on all of it joined, and
+on it joined with the text prompt in both orders, so a request split between the text and the
+image is read whole. A flagged probe gets a fixed refusal without a model call (no tokens, the
+filter's own latency). Probes without images go to the model untouched: the filter adds nothing
+to a text-only check, which is the model's (or the system prompt's) job.
+
+The keyword detector is a stand-in with known misses (paraphrases, words cut across images as
+FigStep-Pro does); a real deployment would put a trained classifier at this point. An image that
+cannot be read fails that probe (Response.error), closed rather than open.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from mmwatch.harm_lexicon import HarmMatch, detect_harm_ocr
+from mmwatch.plugins import DefenseFn, ModelAdapter, defense
+from mmwatch.types import GenerationParams, ImageData, Probe, Response
+
+FILTER_REFUSAL = "I'm sorry, but I can't help with that request."
+Reader = Callable[[ImageData], str]
+
+
+def _read_text(image: ImageData) -> str:
+    from mmwatch.ocr import read_text
+
+    return read_text(image)
+
+
+def flag_probe(probe: Probe, read: Reader = _read_text) -> HarmMatch | None:
+    """Why the probe's image text (alone, joined, or with the prompt) reads as a harmful request."""
+    seen = [text.strip() for text in (read(image) for image in probe.images)]
+    seen = [text for text in seen if text]
+    if not seen:
+        return None
+    prompt = "\n".join(t for t in (probe.system, probe.text) if t)
+    joined = " ".join(seen)
+    for text in (*seen, joined, f"{prompt}\n{joined}", f"{joined}\n{prompt}"):
+        found = detect_harm_ocr(text)
+        if found is not None:
+            return found
+    return None
+
+
+class _OCRFiltered:
+    def __init__(self, inner: ModelAdapter, refusal: str, read: Reader) -> None:
+        self.inner = inner
+        self.refusal = refusal
+        self.read = read
+        self.supports_gradients = inner.supports_gradients
+
+    def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        out: list[Response | None] = [None] * len(probes)
+        passed: list[int] = []
+        for i, probe in enumerate(probes):
+            if not probe.images:
+                passed.append(i)
+                continue
+            start = time.perf_counter()
+            try:
+                found = flag_probe(probe, self.read)
+            except Exception as exc:  # one unreadable image costs one cell
+                out[i] = Response(error=f"ocr-filter: probe {probe.sample_id}#{probe.index}: "
+                                        f"{type(exc).__name__}: {exc}", latency_s=time.perf_counter() - start)
+                continue
+            if found is None:
+                passed.append(i)
+            else:
+                out[i] = Response(text=self.refusal, tokens_in=0, tokens_out=0,
+                                  latency_s=time.perf_counter() - start, cost_usd=0.0)
+        if passed:
+            answers = self.inner.generate([probes[i] for i in passed], params)
+            for i, answer in zip(passed, answers, strict=True):
+                out[i] = answer
+        return [r for r in out if r is not None]
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@defense("ocr-filter", version=1)
+def ocr_filter(refusal: str = FILTER_REFUSAL) -> DefenseFn:
+    """OCR input filter: refuse without a model call when the image text is a harmful request."""
+    return lambda adapter: _OCRFiltered(adapter, refusal, _read_text)

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from mmwatch.judges.llm import NO_IMAGE, ask, judge_model_adapter, request_text, unparseable
+from mmwatch.judges.llm import NO_IMAGE, JudgeModel, judge_model_adapter, request_text, unparseable
 from mmwatch.plugins import ModelAdapter, judge
 from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response
 
@@ -80,11 +80,11 @@ class LlamaGuardJudge:
     def __init__(self, model: ModelAdapter, vision: bool, max_tokens: int, version: int = VERSION) -> None:
         if max_tokens < 1:
             raise ValueError(f"llama-guard: max_tokens must be >= 1, got {max_tokens}")
-        self.model, self.vision = model, vision
+        self.vision = vision
+        self.model = JudgeModel(model, GenerationParams(max_new_tokens=max_tokens, temperature=0.0))
         p = policy(version)
         self.categories = p.for_model(vision)
         self.template = p.template
-        self.params = GenerationParams(max_new_tokens=max_tokens, temperature=0.0, batch_size=1)
 
     def prompt(self, probe: Probe, response: Response) -> str:
         listed = "\n".join(f"{code}: {name}." for code, name in self.categories.items())
@@ -98,7 +98,7 @@ class LlamaGuardJudge:
         images = probe.images if self.vision else ()
         guard_probe = Probe(sample_id=f"judge:{probe.sample_id}", index=probe.index,
                             text=self.prompt(probe, response), images=images)
-        reply = await ask(self.model, guard_probe, self.params)
+        reply = await self.model.ask(guard_probe)
         if reply.error is not None:
             return Judgement(label=Label.UNSCORED, rationale=f"judge model error: {reply.error}")
         verdict = parse_guard(reply.text, self.categories)
@@ -111,6 +111,8 @@ class LlamaGuardJudge:
 
 
 @judge("llama-guard", version=VERSION, applies_to=("harmful", "benign"))
-def llama_guard(judge_model: dict[str, Any] | None = None, vision: bool = False, max_tokens: int = 20) -> LlamaGuardJudge:
+def llama_guard(
+    judge_model: dict[str, Any] | None = None, vision: bool = False, max_tokens: int = 20
+) -> LlamaGuardJudge:
     """Llama Guard 3 (text, or Vision with the image) on the answer: safe, or unsafe with S1-S14."""
     return LlamaGuardJudge(judge_model_adapter(judge_model, "llama-guard"), vision, max_tokens)

@@ -20,7 +20,8 @@ instruction, a typography phrase) is recorded in the probe's attack parameters a
 shown to the judge with the request.
 
 Anything the judge model says that does not name exactly one class, and any error from it, is
-UNSCORED with the raw reply in the rationale: never a guess.
+UNSCORED with the raw reply in the rationale: never a guess. Concurrent judge calls (the runner
+runs several) share the judge model through `JudgeModel`, which sends them as one batch.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from __future__ import annotations
 import asyncio
 import re
 import string
+import threading
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -127,15 +130,60 @@ def judge_model_adapter(judge_model: dict[str, Any] | None, who: str) -> ModelAd
     return adapters.build(judge_model["adapter"], params).obj
 
 
-async def ask(model: ModelAdapter, probe: Probe, params: GenerationParams) -> Response:
-    """One judge-model call off the event loop (adapters are synchronous); never raises."""
-    try:
-        answers = await asyncio.to_thread(model.generate, [probe], params)
-    except Exception as exc:  # noqa: BLE001 - adapters should not raise; if one does, this cell is unscored
-        return Response(error=f"{type(exc).__name__}: {exc}")
-    if len(answers) != 1:
-        return Response(error=f"judge model returned {len(answers)} responses for 1 probe")
-    return answers[0]
+class JudgeModel:
+    """The judge's model, shared by all concurrent calls of one judge.
+
+    Calls that wait together go out as one `generate` batch (an API adapter answers a batch
+    concurrently, a local model batches on its GPU), and only one batch runs at a time, because
+    local adapters are not thread-safe. Adapters are synchronous, so batches run off the event loop.
+    """
+
+    def __init__(self, adapter: ModelAdapter, params: GenerationParams, max_batch: int = 16) -> None:
+        self.adapter, self.params, self.max_batch = adapter, params, max_batch
+        self._lock = threading.Lock()  # one generate at a time, even across event loops
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
+
+    async def ask(self, probe: Probe) -> Response:
+        """The judge model's answer to one probe; failures come back as Response(error=...)."""
+        loop = asyncio.get_running_loop()
+        queue = self._queues.setdefault(loop, _Queue())
+        future: asyncio.Future[Response] = loop.create_future()
+        queue.pending.append((probe, future))
+        if queue.drainer is None:
+            queue.drainer = loop.create_task(self._drain(queue))
+        return await future
+
+    async def _drain(self, queue: _Queue) -> None:
+        await asyncio.sleep(0)  # let the calls started in this same step join the first batch
+        try:
+            while queue.pending:
+                batch, queue.pending = queue.pending[: self.max_batch], queue.pending[self.max_batch:]
+                answers = await asyncio.to_thread(self._generate, [probe for probe, _ in batch])
+                for (_, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            queue.drainer = None
+
+    def _generate(self, probes: list[Probe]) -> list[Response]:
+        try:
+            with self._lock:
+                answers = self.adapter.generate(probes, self.params.model_copy(update={"batch_size": len(probes)}))
+        except Exception as exc:  # noqa: BLE001 - adapters should not raise; if one does, its batch is unscored
+            return [Response(error=f"{type(exc).__name__}: {exc}")] * len(probes)
+        if len(answers) != len(probes):
+            why = f"judge model returned {len(answers)} responses for {len(probes)} probes"
+            return [Response(error=why)] * len(probes)
+        return list(answers)
+
+    def close(self) -> None:
+        self.adapter.close()
+
+
+@dataclass
+class _Queue:
+    pending: list[tuple[Probe, asyncio.Future[Response]]] = field(default_factory=list)
+    drainer: asyncio.Task[None] | None = None
 
 
 def unparseable(reply: str) -> Judgement:
@@ -150,9 +198,9 @@ class LLMJudge:
                  with_image: bool, max_tokens: int, instruction: Callable[[Probe], tuple[str, str]]) -> None:
         if max_tokens < 1:
             raise ValueError(f"{name}: max_tokens must be >= 1, got {max_tokens}")
-        self.name, self.rubric, self.answers, self.model = name, rubric_, answers, model
+        self.name, self.rubric, self.answers = name, rubric_, answers
         self.with_image, self.instruction = with_image, instruction
-        self.params = GenerationParams(max_new_tokens=max_tokens, temperature=0.0, batch_size=1)
+        self.model = JudgeModel(model, GenerationParams(max_new_tokens=max_tokens, temperature=0.0))
 
     async def __call__(self, probe: Probe, response: Response) -> Judgement:
         if response.error is not None:
@@ -164,8 +212,8 @@ class LLMJudge:
         text = self.rubric.template.format(
             request=request_text(probe), response=response.text, instruction=instruction,
             image_note=self.rubric.image_note if images else "")
-        reply = await ask(self.model, Probe(sample_id=f"judge:{probe.sample_id}", index=probe.index,
-                                            system=self.rubric.system, text=text, images=images), self.params)
+        reply = await self.model.ask(Probe(sample_id=f"judge:{probe.sample_id}", index=probe.index,
+                                           system=self.rubric.system, text=text, images=images))
         if reply.error is not None:
             return Judgement(label=Label.UNSCORED, rationale=f"judge model error: {reply.error}")
         key = parse_answer(reply.text, self.answers)
@@ -210,7 +258,9 @@ def _build(name: str, answers: Mapping[str, Outcome], judge_model: dict[str, Any
 
 
 @judge("llm-mmsafety", version=VERSION, applies_to=("harmful",))
-def llm_mmsafety(judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16) -> LLMJudge:
+def llm_mmsafety(
+    judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
+) -> LLMJudge:
     """MM-SafetyBench's answer-only safe/unsafe judge, per scenario, by an LLM given by role."""
     if set(rubric("llm-mmsafety").scenarios) != DECLINE_OR_DISCLAIM_SCENARIOS:
         raise ValueError("llm-mmsafety rubric: its scenarios must be exactly DECLINE_OR_DISCLAIM_SCENARIOS")
@@ -218,18 +268,24 @@ def llm_mmsafety(judge_model: dict[str, Any] | None = None, with_image: bool = F
 
 
 @judge("llm-harmbench", version=VERSION, applies_to=("harmful",))
-def llm_harmbench(judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16) -> LLMJudge:
+def llm_harmbench(
+    judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
+) -> LLMJudge:
     """HarmBench-classifier-style yes/no: is the answer an instance of the harmful behavior?"""
     return _build("llm-harmbench", YES_NO, judge_model, with_image, max_tokens)
 
 
 @judge("llm-xstest", version=VERSION, applies_to=("harmful", "benign"))
-def llm_xstest(judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16) -> LLMJudge:
+def llm_xstest(
+    judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
+) -> LLMJudge:
     """XSTest's full compliance / full refusal / partial refusal, by an LLM given by role."""
     return _build("llm-xstest", XSTEST, judge_model, with_image, max_tokens)
 
 
 @judge("llm-safety", version=VERSION, applies_to=("harmful", "benign"))
-def llm_safety(judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16) -> LLMJudge:
+def llm_safety(
+    judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
+) -> LLMJudge:
     """Generic safe/unsafe reading of an answer in the context of its request."""
     return _build("llm-safety", SAFE_UNSAFE, judge_model, with_image, max_tokens)
