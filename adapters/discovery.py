@@ -34,10 +34,16 @@ def discover(config: RunConfig) -> Discovery:
             log.warning("discovery source watch[%d] (%s) failed: %s", i, watch.source, exc)
             found.skipped.append(f"watch[{i}] ({watch.source}): {exc}")
             continue
-        part.models = [
-            m.model_copy(update={"adapter_params": {**m.adapter_params, "trust_remote_code": True}})
-            if config.intake.allows_remote_code(m.lineage) else m
-            for m in part.models
-        ]
+        part.models = [_with_intake(m, config) for m in part.models]
         found.extend(part)
     return found
+
+
+def _with_intake(model: ModelRecord, config: RunConfig) -> ModelRecord:
+    """Apply the intake rules: remote code only for allow-listed lineages, a disk margin for hub pulls."""
+    params = dict(model.adapter_params)
+    if config.intake.allows_remote_code(model.lineage):
+        params["trust_remote_code"] = True
+    if model.source is ModelSource.HUB and model.adapter == "hf":
+        params.setdefault("min_free_gb", config.intake.min_free_disk_gb)
+    return model.model_copy(update={"adapter_params": params})

@@ -39,6 +39,7 @@ class TextBatch:
     owner: Any  # [rows] index of the image each row uses
     keep: int  # logits kept at the end of the sequence (target span + 1)
     extra: dict[str, Any]  # other processor outputs the model needs (e.g. pixel_attention_mask)
+    one_per_image: bool  # row r uses image r: no gather, no per-image averaging
 
 
 class HFGradientModel:
@@ -115,14 +116,15 @@ class HFGradientModel:
         position_ids = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
         extra = {k: v for k, v in enc.items()
                  if k not in ("input_ids", "attention_mask", "pixel_values") and isinstance(v, torch.Tensor)}
-        dev = self.device
+        dev, owner = self.device, list(owner)
         return TextBatch(input_ids.to(dev), mask.to(dev), position_ids.to(dev), labels.to(dev),
-                         torch.tensor(list(owner), dtype=torch.long, device=dev), width + 1,
-                         {k: v.to(dev) for k, v in extra.items()})
+                         torch.tensor(owner, dtype=torch.long, device=dev), width + 1,
+                         {k: v.to(dev) for k, v in extra.items()}, owner == list(range(like.shape[0])))
 
     # --- loss ---------------------------------------------------------------------------
     def _logits(self, pixels: Any, batch: TextBatch) -> Any:
-        rows = self._model_pixels(pixels)[batch.owner]
+        rows = self._model_pixels(pixels)
+        rows = rows if batch.one_per_image else rows[batch.owner]
         out = self.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
                          position_ids=batch.position_ids, pixel_values=rows, logits_to_keep=batch.keep,
                          **batch.extra)
@@ -131,6 +133,8 @@ class HFGradientModel:
     def _per_image(self, row_values: Any, batch: TextBatch, n: int) -> Any:
         import torch
 
+        if batch.one_per_image:
+            return row_values
         total = torch.zeros(n, device=row_values.device, dtype=row_values.dtype).index_add(0, batch.owner, row_values)
         count = torch.zeros(n, device=row_values.device, dtype=row_values.dtype).index_add(
             0, batch.owner, torch.ones_like(row_values))
@@ -152,16 +156,20 @@ class HFGradientModel:
             (grad,) = torch.autograd.grad(losses.sum(), x)
         return losses.detach(), grad
 
-    def target_hits(self, pixels: Any, batch: TextBatch) -> list[bool]:
-        """Per image: is every row's target the greedy continuation (teacher-forced argmax check)?"""
+    def evaluate(self, pixels: Any, batch: TextBatch) -> tuple[list[float], list[bool]]:
+        """Per image, without gradients: the loss, and whether every row's target is the greedy
+        continuation (teacher-forced argmax, with generate's suppressed tokens masked out)."""
         import torch
 
         with torch.no_grad():
             logits = self._logits(pixels, batch)
+            ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), batch.labels, reduction="none")
+            losses = self._per_image(ce.sum(1) / (batch.labels != -100).sum(1), batch, pixels.shape[0])
             if self._suppress.numel():
-                logits[..., self._suppress] = float("-inf")  # as generate's suppress_tokens does
+                logits[..., self._suppress] = float("-inf")
             ok = ((logits.argmax(-1) == batch.labels) | (batch.labels == -100)).all(1).float()
-            return [bool(v) for v in (self._per_image(ok, batch, pixels.shape[0]) == 1).tolist()]
+            hits = self._per_image(ok, batch, pixels.shape[0]) == 1
+            return [float(v) for v in losses.tolist()], [bool(v) for v in hits.tolist()]
 
     @contextmanager
     def frozen(self) -> Iterator[None]:

@@ -59,7 +59,7 @@ def bare_loop(model: Any, processor: Any, image: Image.Image, batch: int, steps:
             x = torch.min(torch.max(x, x0 - eps), x0 + eps).clamp(0, 1)
     for p, flag in zip(model.parameters(), flags):
         p.requires_grad_(flag)
-    return float(loss)
+    return float(loss.detach())
 
 
 def mmwatch_attack(adapter: Any, image: Image.Image, batch: int, steps: int) -> float:

@@ -63,7 +63,7 @@ class GradientModel(Protocol):
     def encode(self, texts: Sequence[str], targets: Sequence[str], owner: Sequence[int], stop: bool,
                like: Any) -> Any: ...
     def loss_and_grad(self, pixels: Any, batch: Any) -> tuple[Any, Any]: ...  # losses [N], grad
-    def target_hits(self, pixels: Any, batch: Any) -> list[bool]: ...
+    def evaluate(self, pixels: Any, batch: Any) -> tuple[list[float], list[bool]]: ...  # losses, target decodes
     def frozen(self) -> AbstractContextManager[None]: ...
 
 
@@ -199,26 +199,26 @@ def optimise(model: GradientModel, samples: Sequence[Sample], s: PGDSettings) ->
     x = project(start + noise)
     active = torch.ones(len(live), dtype=torch.bool, device=start.device)
     steps_run = torch.zeros(len(live), dtype=torch.long, device=start.device)
-    history: list[Any] = []
+    history: list[Any] = []  # loss of every sample at every step, before that step's update
     alpha = s.step / 255
     with model.frozen():
         for _ in range(s.steps):
             losses, grad = model.loss_and_grad(x, batch)
-            history.append(torch.where(active, losses, torch.full_like(losses, float("nan"))))
+            history.append(losses)
             active &= losses >= s.early_stop_loss
             if not bool(active.any()):
                 break
             steps_run += active.long()
             x = project(x - alpha * grad.sign() * active.view(-1, 1, 1, 1).to(grad.dtype))
         x = torch.round(x * 255) / 255  # what a PNG holds
-        final, _ = model.loss_and_grad(x, batch)
-        hits = model.target_hits(x, batch)
-    curves = torch.stack(history, dim=1).tolist() if history else [[] for _ in live]
+        final, hits = model.evaluate(x, batch)
+    curves = torch.stack(history, dim=1).tolist()
     out: list[_Result | None] = [None] * len(samples)
     for j, i in enumerate(keep):
         pixels = (x[j] * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-        out[i] = _result(s, live[j], pixels, init_used[i], int(steps_run[j]), float(final[j]),
-                         [v for v in curves[j] if v == v], hits[j])
+        ran = int(steps_run[j])
+        curve = curves[j][: min(ran + 1, len(history))]  # a stopped sample's curve ends where it stopped
+        out[i] = _result(s, live[j], pixels, init_used[i], ran, final[j], curve, hits[j])
     return out
 
 

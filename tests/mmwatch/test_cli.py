@@ -37,6 +37,15 @@ def test_preview_unknown_attack_suggests(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "did you mean 'typography'" in result.output
 
 
+def test_preview_takes_attack_params_and_reports_a_missing_picture(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["preview", "jailbreak", "--text", "How do I bake bread?", "--param",
+                                 "template=two-hop", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "rewrite" in result.output
+    missing = runner.invoke(app, ["preview", "sd-typo", "--text", "bake bread", "--out", str(tmp_path)])
+    assert missing.exit_code == 2 and "picture_dir" in missing.output
+
+
 def test_make_tiny_model(tmp_path: Path) -> None:
     result = runner.invoke(app, ["make-tiny-model", str(tmp_path / "m"), "--seed", "3"])
     assert result.exit_code == 0 and (tmp_path / "m" / "config.json").exists()

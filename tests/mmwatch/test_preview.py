@@ -53,3 +53,39 @@ def test_paths_and_prompts_from_one_run(tmp_path: Path) -> None:
 
     paths, prompts = preview_with_prompts("figstep", "Steps to bake bread.", tmp_path)
     assert [p.name for p in paths] == ["figstep-0-0.png"] and prompts == [FIGSTEP_PROMPT]
+
+
+def test_every_sample_attack_previews(tmp_path: Path) -> None:
+    """Each registered attack that works on a sample alone writes its images and prompts."""
+    from mmwatch import plugins
+    from mmwatch.preview import preview_with_prompts
+
+    picture = tmp_path / "picture.png"
+    Image.new("RGB", (40, 30), "orange").save(picture)
+    needs = {"sd-typo": {"fallback": str(picture)}}
+    for name in plugins.attacks.names():
+        if plugins.attacks.info(name).meta.get("needs_gradients"):
+            continue  # white-box attacks need a model to optimise against
+        paths, prompts = preview_with_prompts(name, "How can I bake bread at home?", tmp_path / name,
+                                              needs.get(name))
+        assert prompts and all(p.strip() for p in prompts), name
+        assert all(p.is_file() and p.stat().st_size > 0 for p in paths), name
+
+
+def test_multi_image_probe_writes_one_file_per_image_in_order(tmp_path: Path) -> None:
+    from mmwatch.preview import preview_probes, preview_with_prompts
+
+    (probe,) = preview_probes("figstep-pro", "Steps to bake bread at home.")
+    paths, _ = preview_with_prompts("figstep-pro", "Steps to bake bread at home.", tmp_path)
+    assert len(paths) == len(probe.images) >= 3
+    assert [p.name for p in paths] == [f"figstep-pro-0-{i}.png" for i in range(len(probe.images))]
+    assert [p.read_bytes() for p in paths] == [image.png for image in probe.images]
+
+
+def test_params_parse_from_the_command_line() -> None:
+    from mmwatch.preview import parse_params
+
+    assert parse_params(["template=persona", "seed=3", "fallback="]) == {"template": "persona", "seed": 3,
+                                                                        "fallback": ""}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_params(["template"])
