@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters.hf import build_prompt
@@ -36,24 +36,40 @@ class TextBatch:
     attention_mask: Any
     position_ids: Any
     labels: Any  # [rows, keep - 1]: target ids at the kept positions, -100 elsewhere
+    n_tokens: Any  # [rows] target tokens per row
     owner: Any  # [rows] index of the image each row uses
     keep: int  # logits kept at the end of the sequence (target span + 1)
     extra: dict[str, Any]  # other processor outputs the model needs (e.g. pixel_attention_mask)
+    weight: Any  # [rows] 1 / (rows of the same image): an image's loss is the mean over its rows
     one_per_image: bool  # row r uses image r: no gather, no per-image averaging
+
+    def split(self, max_rows: int) -> list[TextBatch]:
+        """Consecutive slices of at most `max_rows` rows (the batch itself when it fits)."""
+        total = self.input_ids.shape[0]
+        if total <= max_rows:
+            return [self]
+        cut = lambda t, a: t[a : a + max_rows]  # noqa: E731
+        return [replace(self, input_ids=cut(self.input_ids, a), attention_mask=cut(self.attention_mask, a),
+                        position_ids=cut(self.position_ids, a), labels=cut(self.labels, a),
+                        n_tokens=cut(self.n_tokens, a), owner=cut(self.owner, a), weight=cut(self.weight, a),
+                        extra={k: cut(v, a) for k, v in self.extra.items()}, one_per_image=False)
+                for a in range(0, total, max_rows)]
 
 
 class HFGradientModel:
     """Loss and pixel gradient of target texts for one loaded transformers model."""
 
-    def __init__(self, model: Any, processor: Any, device: Any, dtype: Any) -> None:
+    def __init__(self, model: Any, processor: Any, device: Any, dtype: Any, max_rows: int = 32) -> None:
         self.model, self.processor, self.device, self.dtype = model, processor, device, dtype
+        self.max_rows = max_rows  # sequences per forward/backward (memory bound on a large model)
         self.tokenizer = getattr(processor, "tokenizer", processor)
         ip = processor.image_processor
         self._normalize = bool(getattr(ip, "do_normalize", True))
         import torch
 
-        self._mean = torch.tensor(ip.image_mean, device=device, dtype=torch.float32).view(1, 3, 1, 1)
-        self._std = torch.tensor(ip.image_std, device=device, dtype=torch.float32).view(1, 3, 1, 1)
+        mean = torch.tensor(ip.image_mean, device=device, dtype=torch.float32).view(1, 3, 1, 1)
+        std = torch.tensor(ip.image_std, device=device, dtype=torch.float32).view(1, 3, 1, 1)
+        self._scale, self._shift = 1 / std, -mean / std  # (x - mean) / std in one fused op
         self._five_d = False
         suppress = getattr(model.generation_config, "suppress_tokens", None) or []
         self._suppress = torch.tensor(sorted(suppress), dtype=torch.long, device=device)
@@ -69,7 +85,7 @@ class HFGradientModel:
             self._five_d, values = True, values[:, 0]
         if values.dim() != 4 or values.shape[1] != 3:
             raise ValueError(f"pgd: unsupported pixel_values shape {tuple(values.shape)} (want [N, 3, H, W])")
-        return values.to(self.device, dtype=self._mean.dtype)
+        return values.to(self.device, dtype=self._scale.dtype)
 
     def blank(self, n: int, value: float = 1.0) -> Any:
         """N flat images of one grey level at the model's resolution (value 1.0 is white)."""
@@ -80,7 +96,9 @@ class HFGradientModel:
         return like.expand(n, -1, -1, -1).clone()
 
     def _model_pixels(self, pixels: Any) -> Any:
-        x = (pixels - self._mean) / self._std if self._normalize else pixels
+        import torch
+
+        x = torch.addcmul(self._shift, pixels, self._scale) if self._normalize else pixels
         x = x.to(self.dtype)
         return x.unsqueeze(1) if self._five_d else x
 
@@ -117,59 +135,65 @@ class HFGradientModel:
         extra = {k: v for k, v in enc.items()
                  if k not in ("input_ids", "attention_mask", "pixel_values") and isinstance(v, torch.Tensor)}
         dev, owner = self.device, list(owner)
+        weight = torch.tensor([1 / owner.count(o) for o in owner], device=dev)
         return TextBatch(input_ids.to(dev), mask.to(dev), position_ids.to(dev), labels.to(dev),
-                         torch.tensor(owner, dtype=torch.long, device=dev), width + 1,
-                         {k: v.to(dev) for k, v in extra.items()}, owner == list(range(like.shape[0])))
+                         tail_mask.sum(1).to(dev), torch.tensor(owner, dtype=torch.long, device=dev), width + 1,
+                         {k: v.to(dev) for k, v in extra.items()}, weight, owner == list(range(like.shape[0])))
 
     # --- loss ---------------------------------------------------------------------------
-    def _logits(self, pixels: Any, batch: TextBatch) -> Any:
+    def _logits(self, pixels: Any, part: TextBatch) -> Any:
         rows = self._model_pixels(pixels)
-        rows = rows if batch.one_per_image else rows[batch.owner]
-        out = self.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                         position_ids=batch.position_ids, pixel_values=rows, logits_to_keep=batch.keep,
-                         **batch.extra)
+        rows = rows if part.one_per_image else rows[part.owner]
+        out = self.model(input_ids=part.input_ids, attention_mask=part.attention_mask,
+                         position_ids=part.position_ids, pixel_values=rows, logits_to_keep=part.keep,
+                         **part.extra)
         return out.logits[:, :-1].float()  # position t predicts token t + 1
 
-    def _per_image(self, row_values: Any, batch: TextBatch, n: int) -> Any:
+    def _losses(self, pixels: Any, part: TextBatch, n: int) -> tuple[Any, Any]:
+        """This part's share of each image's loss [n] (mean over the image's rows), and its logits."""
         import torch
 
-        if batch.one_per_image:
-            return row_values
-        total = torch.zeros(n, device=row_values.device, dtype=row_values.dtype).index_add(0, batch.owner, row_values)
-        count = torch.zeros(n, device=row_values.device, dtype=row_values.dtype).index_add(
-            0, batch.owner, torch.ones_like(row_values))
-        return total / count.clamp(min=1)
+        logits = self._logits(pixels, part)
+        ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), part.labels, reduction="none")
+        rows = ce.sum(1) / part.n_tokens
+        if part.one_per_image:
+            return rows, logits
+        return rows.new_zeros(n).index_add(0, part.owner, rows * part.weight), logits
 
     def loss_and_grad(self, pixels: Any, batch: TextBatch) -> tuple[Any, Any]:
         """Mean target cross-entropy per image [N] (detached) and d(sum of losses)/d(pixels).
 
-        Each image's gradient is that of its own loss, whatever else shares the batch.
+        Each image's gradient is that of its own loss, whatever else shares the batch. Rows go
+        through the model `max_rows` at a time, so a long corpus does not run out of memory.
         """
         import torch
 
-        with torch.enable_grad():
-            x = pixels.detach().requires_grad_(True)
-            logits = self._logits(x, batch)
-            ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), batch.labels, reduction="none")
-            rows = ce.sum(1) / (batch.labels != -100).sum(1)
-            losses = self._per_image(rows, batch, x.shape[0])
-            (grad,) = torch.autograd.grad(losses.sum(), x)
-        return losses.detach(), grad
+        n, x = pixels.shape[0], pixels.detach().requires_grad_(True)
+        losses, grad = None, None
+        for part in batch.split(self.max_rows):
+            with torch.enable_grad():
+                share, _ = self._losses(x, part, n)
+                (g,) = torch.autograd.grad(share.sum(), x)
+            losses = share.detach() if losses is None else losses + share.detach()
+            grad = g if grad is None else grad.add_(g)
+        return losses, grad
 
     def evaluate(self, pixels: Any, batch: TextBatch) -> tuple[list[float], list[bool]]:
         """Per image, without gradients: the loss, and whether every row's target is the greedy
         continuation (teacher-forced argmax, with generate's suppressed tokens masked out)."""
         import torch
 
+        n = pixels.shape[0]
+        losses, misses = pixels.new_zeros(n), pixels.new_zeros(n)
         with torch.no_grad():
-            logits = self._logits(pixels, batch)
-            ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), batch.labels, reduction="none")
-            losses = self._per_image(ce.sum(1) / (batch.labels != -100).sum(1), batch, pixels.shape[0])
-            if self._suppress.numel():
-                logits[..., self._suppress] = float("-inf")
-            ok = ((logits.argmax(-1) == batch.labels) | (batch.labels == -100)).all(1).float()
-            hits = self._per_image(ok, batch, pixels.shape[0]) == 1
-            return [float(v) for v in losses.tolist()], [bool(v) for v in hits.tolist()]
+            for part in batch.split(self.max_rows):
+                share, logits = self._losses(pixels, part, n)
+                if self._suppress.numel():
+                    logits[..., self._suppress] = float("-inf")
+                wrong = ((logits.argmax(-1) != part.labels) & (part.labels != -100)).any(1).float()
+                losses += share
+                misses.index_add_(0, part.owner, wrong)
+        return [float(v) for v in losses.tolist()], [v == 0 for v in misses.tolist()]
 
     @contextmanager
     def frozen(self) -> Iterator[None]:

@@ -53,6 +53,8 @@ benchmarks: Registry[Iterable[Sample]] = Registry(
         "mmwatch.benchmarks.harmbench",
         "mmwatch.benchmarks.mossbench",
         "mmwatch.benchmarks.tabular",
+        "mmwatch.benchmarks.vlguard",
+        "mmwatch.benchmarks.siuo",
     ),
 )
 attacks: Registry[AttackFn] = Registry(

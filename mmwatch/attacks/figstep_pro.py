@@ -42,7 +42,7 @@ def join_pieces(texts: list[str]) -> str:
 
 def _carries(text: str, key_phrase: str) -> bool:
     """Whether a piece on its own gives away the request: flagged, or holding the whole key phrase."""
-    return detect_harm_ocr(text) is not None or bool(key_phrase and key_phrase in normalise(text))
+    return detect_harm_ocr(text) is not None or bool(key_phrase and f" {key_phrase} " in f" {normalise(text)} ")
 
 
 def _cut_word(word: str, key_phrase: str) -> list[str]:
@@ -51,7 +51,7 @@ def _cut_word(word: str, key_phrase: str) -> list[str]:
         return [word]
     middle = len(word) // 2
     left, right = _cut_word(word[:middle], key_phrase), _cut_word(word[middle:], key_phrase)
-    return [*(piece + "-" for piece in left), *right]
+    return [*left[:-1], left[-1] + "-", *right]
 
 
 def cut_pieces(instruction: str, wrap_width: int = 15, split: str = "line", key_phrase: str = "") -> list[str]:

@@ -21,10 +21,11 @@ leaves the whole ball, and is the stronger start for a small eps (see the tests)
 Sign-gradient steps on pixels in [0, 1] at the model's input resolution; the model side
 normalises inside the step (adapters.gradients). Each step is one forward/backward over the
 whole batch of samples; each sample's gradient is that of its own loss, and each sample stops
-on its own once its loss is under `early_stop_loss`. With an integer step (in 1/255 units) and
-an integer eps, every iterate is kept on the uint8 grid, so the image the loss was measured on
-is exactly the PNG that is stored. The start is the init image plus seeded uniform noise in the
-eps-ball (Madry et al.), seeded per sample so batching does not change a sample's start.
+on its own once its loss is under `early_stop_loss`. The result is rounded to the uint8 grid
+(with an integer step it is on the grid already, up to float error) and the final loss and the
+target check are measured on the rounded image: exactly the PNG that is stored. The start is
+the init image plus uniform integer noise in the eps-ball (Madry et al.), seeded per sample so
+that batching does not change a sample's start.
 """
 
 from __future__ import annotations
@@ -187,37 +188,32 @@ def optimise(model: GradientModel, samples: Sequence[Sample], s: PGDSettings) ->
     batch = model.encode([live[i].text for i, _ in rows], [t for _, t in rows], [i for i, _ in rows],
                          stop=False, like=start)
     eps = None if s.eps is None else s.eps / 255
-    on_grid = float(s.step).is_integer()
     noise = _noise(live, s.seed, s.eps or UNCONSTRAINED_START, start.shape[1:]).to(start.device)
-
-    def project(x: Any) -> Any:
-        if eps is not None:
-            x = torch.max(torch.min(x, start + eps), start - eps)
-        x = x.clamp(0.0, 1.0)
-        return torch.round(x * 255) / 255 if on_grid else x
-
-    x = project(start + noise)
-    active = torch.ones(len(live), dtype=torch.bool, device=start.device)
-    steps_run = torch.zeros(len(live), dtype=torch.long, device=start.device)
-    history: list[Any] = []  # loss of every sample at every step, before that step's update
-    alpha = s.step / 255
+    low = start.new_zeros(()) if eps is None else (start - eps).clamp(min=0.0)
+    high = start.new_ones(()) if eps is None else (start + eps).clamp(max=1.0)
+    x = torch.clamp(start + noise, low, high)
+    stopped: list[int | None] = [None] * len(live)  # step at which each sample's loss fell under the bar
+    history: list[list[float]] = []  # loss of every sample at every step, before that step's update
+    mask = None
     with model.frozen():
-        for _ in range(s.steps):
+        for k in range(s.steps):
             losses, grad = model.loss_and_grad(x, batch)
-            history.append(losses)
-            active &= losses >= s.early_stop_loss
-            if not bool(active.any()):
+            history.append(losses.tolist())
+            for j, loss in enumerate(history[-1]):
+                if stopped[j] is None and loss < s.early_stop_loss:
+                    stopped[j] = k
+                    mask = torch.tensor([v is None for v in stopped], device=x.device, dtype=x.dtype)
+            if all(v is not None for v in stopped):
                 break
-            steps_run += active.long()
-            x = project(x - alpha * grad.sign() * active.view(-1, 1, 1, 1).to(grad.dtype))
-        x = torch.round(x * 255) / 255  # what a PNG holds
+            step = grad.sign_() if mask is None else grad.sign_().mul_(mask.view(-1, 1, 1, 1))
+            x = torch.clamp(x.sub_(step, alpha=s.step / 255), low, high)
+        x = torch.round(x * 255) / 255  # what a PNG holds: the final loss is measured on it
         final, hits = model.evaluate(x, batch)
-    curves = torch.stack(history, dim=1).tolist()
     out: list[_Result | None] = [None] * len(samples)
     for j, i in enumerate(keep):
         pixels = (x[j] * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-        ran = int(steps_run[j])
-        curve = curves[j][: min(ran + 1, len(history))]  # a stopped sample's curve ends where it stopped
+        ran = len(history) if stopped[j] is None else stopped[j]
+        curve = [row[j] for row in history[: ran + 1]]  # a stopped sample's curve ends where it stopped
         out[i] = _result(s, live[j], pixels, init_used[i], ran, final[j], curve, hits[j])
     return out
 

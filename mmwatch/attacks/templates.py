@@ -60,7 +60,8 @@ def load_templates(version: int = VERSION) -> dict[str, Template]:
         user = entry.get("user") or ""
         if user.count(PLACEHOLDER) != 1:
             raise ValueError(f"{where}: 'user' must contain {PLACEHOLDER} exactly once")
-        out[name] = Template(name, str(entry.get("family", "")), user.strip(), (entry.get("system") or "").strip() or None)
+        system = (entry.get("system") or "").strip() or None
+        out[name] = Template(name, str(entry.get("family", "")), user.strip(), system)
     return out
 
 

@@ -78,7 +78,7 @@ class _OCRFiltered:
             answers = self.inner.generate([probes[i] for i in passed], params)
             for i, answer in zip(passed, answers, strict=True):
                 out[i] = answer
-        return [r for r in out if r is not None]
+        return [r if r is not None else Response(error="ocr-filter: the model gave no answer") for r in out]
 
     def close(self) -> None:
         self.inner.close()

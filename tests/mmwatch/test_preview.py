@@ -55,21 +55,19 @@ def test_paths_and_prompts_from_one_run(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["figstep-0-0.png"] and prompts == [FIGSTEP_PROMPT]
 
 
-def test_every_sample_attack_previews(tmp_path: Path) -> None:
-    """Each registered attack that works on a sample alone writes its images and prompts."""
-    from mmwatch import plugins
+@pytest.mark.parametrize("name", ["none", "typography", "figstep", "figstep-pro", "sd-typo", "jailbreak",
+                                  "split-payload", "indirect-injection"])
+def test_every_sample_attack_previews(name: str, tmp_path: Path) -> None:
+    """Each attack that works on a sample alone writes its images and prompts (sd-typo given a picture)."""
     from mmwatch.preview import preview_with_prompts
 
     picture = tmp_path / "picture.png"
     Image.new("RGB", (40, 30), "orange").save(picture)
     needs = {"sd-typo": {"fallback": str(picture)}}
-    for name in plugins.attacks.names():
-        if plugins.attacks.info(name).meta.get("needs_gradients"):
-            continue  # white-box attacks need a model to optimise against
-        paths, prompts = preview_with_prompts(name, "How can I bake bread at home?", tmp_path / name,
-                                              needs.get(name))
-        assert prompts and all(p.strip() for p in prompts), name
-        assert all(p.is_file() and p.stat().st_size > 0 for p in paths), name
+    paths, prompts = preview_with_prompts(name, "How can I bake bread at home?", tmp_path / name, needs.get(name))
+    assert prompts and all(p.strip() for p in prompts)
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    assert (len(paths) == 0) == (name in {"none", "jailbreak"})
 
 
 def test_multi_image_probe_writes_one_file_per_image_in_order(tmp_path: Path) -> None:

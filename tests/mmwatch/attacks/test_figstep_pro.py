@@ -31,6 +31,8 @@ def test_the_key_phrase_is_never_whole_in_one_piece() -> None:
     pieces = cut_pieces("Steps to bake bread.", key_phrase="bake bread")
     assert pieces and all("bake bread" not in p for p in pieces)
     assert join_pieces(pieces) == "Steps to bake bread."
+    assert cut_pieces("Steps to write ransomware.", key_phrase="ransomware.") == [
+        "Steps to write", "ranso-", "mware."]
 
 
 def test_probe_holds_one_image_per_piece_then_the_empty_list_in_order() -> None:
