@@ -87,3 +87,18 @@ def test_a_bad_config_fails_before_any_work(prefect_harness: None, tmp_path: Pat
     with pytest.raises(ConfigError, match="did you mean 'figstep'"):
         nightly(str(config))
     assert not (tmp_path / "db.duckdb").exists()
+
+
+def test_a_new_judge_rescores_stored_responses_without_generating(prefect_harness: None, tmp_path: Path) -> None:
+    config = write_config(tmp_path, attacks="[{name: none}]")
+    first = nightly(str(config))
+    config.write_text(config.read_text().replace(
+        "judges: [{name: refusal-keywords}, {name: exact-match}]",
+        "judges: [{name: refusal-keywords}, {name: exact-match}, {name: refusal-rules}]"))
+    second = nightly(str(config))
+    assert second.cells_new == 0 and second.cells_stored_before == first.cells_total
+    with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
+        rescored = con.execute("SELECT count(*) FROM verdicts WHERE judge = 'refusal-rules'").fetchone()[0]
+        answered = con.execute("SELECT count(*) FROM cells c JOIN samples s USING (sample_id) "
+                               "WHERE c.error IS NULL AND s.kind <> 'utility'").fetchone()[0]
+    assert second.verdicts_new == rescored == answered > 0
