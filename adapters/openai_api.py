@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import logging
 import os
 import random
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from mmwatch.aio import run_sync
 from mmwatch.plugins import adapter
 from mmwatch.types import GenerationParams, Probe, Response
 
@@ -237,16 +237,6 @@ def scrub(text: str, secret: str | None) -> str:
     """Remove the key from a message, and keep messages short (error bodies can be long)."""
     text = redact(text, secret)
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code, even if this thread already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmwatch-openai") as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def _where(probe: Probe) -> str:

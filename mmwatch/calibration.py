@@ -21,22 +21,30 @@ on scores with binary labels, and PrivQA's protection score (see `PrivQAScore`).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import csv
 import io
 import math
 import string
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mmwatch.aio import run_sync
 from mmwatch.judges.runner import _safe_call
 from mmwatch.stats import wilson
-from mmwatch.types import ATTACK_SUCCESS_LABELS, ImageData, Label, Probe, Response, SampleKind, SampleImageError
+from mmwatch.types import (
+    ATTACK_SUCCESS_LABELS,
+    ImageData,
+    Label,
+    Probe,
+    Response,
+    SampleImageError,
+    SampleKind,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -366,7 +374,7 @@ def calibrate(judge_plugin: Plugin[JudgeFn], rows: Sequence[LabelledRow], concur
     families = {FAMILY[r.label] for r in rows}
     if len(families) > 1:
         raise LabelsError("rows mix refusal/compliance with unsafe/safe labels: calibrate one kind per run")
-    judgements = _run(_judge_rows(judge_plugin, rows, concurrency))
+    judgements = run_sync(_judge_rows(judge_plugin, rows, concurrency))
     pairs: list[tuple[bool, bool]] = []
     wrong: list[Example] = []
     unscored: list[Example] = []
@@ -396,16 +404,6 @@ async def _judge_rows(judge_plugin: Plugin[JudgeFn], rows: Sequence[LabelledRow]
             return await _safe_call(judge_plugin, probe, Response(text=row.response))  # raising = UNSCORED
 
     return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(rows))))
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, also from code that already runs inside an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def read_labels(path: Path | str) -> list[LabelledRow]:

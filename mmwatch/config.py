@@ -11,10 +11,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mmwatch import plugins
-from mmwatch.registry import PluginParamsError, PluginSpec, Registry, UnknownPluginError
+from mmwatch.registry import PluginParamsError, Registry, UnknownPluginError
 from mmwatch.types import GenerationParams, stable_hash
 
 
@@ -192,16 +199,11 @@ class RunConfig(_Frozen):
 
 def _check_plugin(registry: Registry[Any], ref_name: str, params: dict[str, Any], where: str) -> None:
     try:
-        info = registry.info(ref_name)
+        registry.check(ref_name, params)
     except UnknownPluginError as exc:
         raise ConfigError(f"{where}.name: {exc}") from None
-    allowed = info.parameters()
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise ConfigError(
-            f"{where}.params: {registry.kind} {ref_name!r} takes no parameter {', '.join(unknown)} "
-            f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
-        )
+    except PluginParamsError as exc:
+        raise ConfigError(f"{where}.params: {exc}") from None
 
 
 def check_plugins(config: RunConfig) -> None:
@@ -260,11 +262,3 @@ def load_config(path: Path | str) -> RunConfig:
     except ConfigError as exc:
         raise ConfigError(f"invalid config {path}: {exc}") from None
     return config
-
-
-def plugin_spec(registry: Registry[Any], ref: PluginRef) -> PluginSpec:
-    """The spec a ref will be recorded under, without building the plugin."""
-    try:
-        return registry.build(ref.name, ref.params).spec
-    except PluginParamsError as exc:
-        raise ConfigError(str(exc)) from None

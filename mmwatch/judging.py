@@ -6,27 +6,16 @@ stored without generating again, and a second run judges nothing twice.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
+from mmwatch.aio import run_sync
 from mmwatch.judges.runner import judge_all
 from mmwatch.plugins import JudgeFn
 from mmwatch.records import Store
 from mmwatch.registry import Plugin
 
 T = TypeVar("T")
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, also from code that already runs inside an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def judge_stored(store: Store, judges: Sequence[Plugin[JudgeFn]], run_id: str, concurrency: int = 8) -> dict[str, int]:
@@ -36,6 +25,6 @@ def judge_stored(store: Store, judges: Sequence[Plugin[JudgeFn]], run_id: str, c
         scope = tuple(judge.info.meta.get("applies_to", ("harmful", "benign", "utility")))
         kinds = [k for k in scope if k != "target"] or None
         items = store.cells_missing_verdict(judge.spec.name, judge.spec.version, kinds, "target" in scope)
-        verdicts = _run(judge_all([judge], items, concurrency=concurrency)) if items else []
+        verdicts = run_sync(judge_all([judge], items, concurrency=concurrency)) if items else []
         written[judge.spec.name] = store.write_verdicts(run_id, verdicts)
     return written

@@ -133,16 +133,22 @@ class Registry(Generic[T]):
             known = ", ".join(sorted(self._entries)) or "none"
             raise UnknownPluginError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
 
-    def build(self, name: str, params: dict[str, Any] | None = None) -> Plugin[T]:
+    def check(self, name: str, params: dict[str, Any] | None = None) -> PluginInfo:
+        """The plugin's info, once its name and parameter names are known to be valid."""
         info = self.info(name)
-        params = dict(params or {})
         allowed = info.parameters()
-        unknown = sorted(set(params) - set(allowed))
+        unknown = sorted(set(params or {}) - set(allowed))
         if unknown:
             raise PluginParamsError(
                 f"{self.kind} {name!r} takes no parameter {', '.join(unknown)} "
                 f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
             )
+        return info
+
+    def build(self, name: str, params: dict[str, Any] | None = None) -> Plugin[T]:
+        info = self.check(name, params)
+        params = dict(params or {})
+        allowed = info.parameters()
         obj = info.factory(**params)
         full = _jsonable({**allowed, **params})
         defaults = _jsonable(allowed)

@@ -16,7 +16,13 @@ import re
 from functools import partial
 from pathlib import Path
 
-from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, csv_rows, positive_int, required
+from mmwatch.benchmarks.rows import (
+    Collector,
+    LoadedBenchmark,
+    csv_rows,
+    positive_int,
+    required,
+)
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
 from mmwatch.types import Sample, SampleKind

@@ -12,7 +12,14 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, csv_rows, required, source_id
+from mmwatch.benchmarks.rows import (
+    Collector,
+    LoadedBenchmark,
+    RowError,
+    csv_rows,
+    required,
+    source_id,
+)
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
 from mmwatch.types import Sample, SampleKind

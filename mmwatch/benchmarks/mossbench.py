@@ -24,12 +24,18 @@ text only and their ids end in `/text`.
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, required, source_id
+from mmwatch.benchmarks.rows import (
+    Collector,
+    LoadedBenchmark,
+    RowError,
+    json_records,
+    required,
+    source_id,
+)
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
 from mmwatch.types import Sample, SampleKind
@@ -47,21 +53,9 @@ def mossbench(
     file = fetch(path, sha256)
     folder = local_folder(images, "MOSSBench images") if images is not None else None
     out = Collector(file, NAME)
-    for where, record in _records(file):
+    for where, record in json_records(file):
         out.add(where, partial(_sample, record, folder, contrast))
     return out.result()
-
-
-def _records(file: Path) -> list[tuple[str, Any]]:
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{file}: not readable JSON: {exc}") from None
-    if isinstance(data, list):
-        return [(f"record {i}", r) for i, r in enumerate(data, start=1)]
-    if isinstance(data, dict):
-        return [(f"id {k}", r) for k, r in data.items()]
-    raise ValueError(f"{file}: expected a JSON list of records or an object of id -> record")
 
 
 def _sample(record: Any, images: Path | None, contrast: bool) -> Sample:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from mmwatch.types import Sample
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "Collector", "LoadedBenchmark", "RowError", "csv_rows", "optional", "positive_int", "required", "source_id",
+    "Collector", "LoadedBenchmark", "RowError", "csv_rows", "json_records", "optional", "positive_int", "required", "source_id",
 ]
 
 
@@ -70,6 +71,20 @@ class Collector:
 
     def result(self) -> LoadedBenchmark:
         return LoadedBenchmark(self.file, self.name, self.samples, self.problems)
+
+
+def json_records(file: Path) -> list[tuple[str, Any]]:
+    """(where, record) of a JSON file holding a list of records (`record N`) or an object of
+    id -> record (`id K`); a file that is not such JSON fails whole, naming the file."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{file}: not readable JSON: {exc}") from None
+    if isinstance(data, list):
+        return [(f"record {i}", r) for i, r in enumerate(data, start=1)]
+    if isinstance(data, dict):
+        return [(f"id {k}", r) for k, r in data.items()]
+    raise ValueError(f"{file}: expected a JSON list of records or an object of id -> record")
 
 
 def csv_rows(

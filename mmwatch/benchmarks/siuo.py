@@ -9,12 +9,18 @@ a good answer must notice the danger; category is the SIUO category.
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, required, source_id
+from mmwatch.benchmarks.rows import (
+    Collector,
+    LoadedBenchmark,
+    RowError,
+    json_records,
+    required,
+    source_id,
+)
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
 from mmwatch.types import Sample, SampleKind
@@ -27,15 +33,9 @@ def siuo(path: str, images: str | None = None, sha256: str | None = None) -> Loa
     """SIUO items: a safe image and a safe question whose combination is unsafe."""
     file = fetch(path, sha256)
     folder = local_folder(images, "SIUO images") if images is not None else None
-    try:
-        records = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{file}: not readable JSON: {exc}") from None
-    if not isinstance(records, list):
-        raise ValueError(f"{file}: expected a JSON list of records")
     out = Collector(file, NAME)
-    for i, record in enumerate(records, start=1):
-        out.add(f"record {i}", partial(_sample, record, folder))
+    for where, record in json_records(file):
+        out.add(where, partial(_sample, record, folder))
     return out.result()
 
 

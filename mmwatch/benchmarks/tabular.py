@@ -22,7 +22,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, csv_rows, optional, required, source_id
+from mmwatch.benchmarks.rows import (
+    Collector,
+    LoadedBenchmark,
+    RowError,
+    csv_rows,
+    optional,
+    required,
+    source_id,
+)
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
 from mmwatch.types import ImageData, Sample, SampleKind

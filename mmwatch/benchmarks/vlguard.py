@@ -11,12 +11,18 @@ The dataset's reference responses are not used (a judge does the scoring).
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, required, source_id
+from mmwatch.benchmarks.rows import (
+    Collector,
+    LoadedBenchmark,
+    RowError,
+    json_records,
+    required,
+    source_id,
+)
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
 from mmwatch.types import Sample, SampleKind
@@ -30,20 +36,14 @@ def vlguard(path: str, images: str | None = None, sha256: str | None = None) -> 
     """VLGuard test records: one sample per instruction, harmful unless safe image + safe instruction."""
     file = fetch(path, sha256)
     folder = local_folder(images, "VLGuard images") if images is not None else None
-    try:
-        records = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{file}: not readable JSON: {exc}") from None
-    if not isinstance(records, list):
-        raise ValueError(f"{file}: expected a JSON list of records")
     out = Collector(file, NAME)
-    for i, record in enumerate(records, start=1):
+    for where, record in json_records(file):
         pairs = record.get("instr-resp") if isinstance(record, dict) else None
         if not isinstance(pairs, list) or not pairs:
-            out.problem(f"record {i}", "instr-resp: must be a non-empty list")
+            out.problem(where, "instr-resp: must be a non-empty list")
             continue
         for j, pair in enumerate(pairs):
-            out.add(f"record {i}.{j}", partial(_sample, record, pair, j, folder))
+            out.add(f"{where}.{j}", partial(_sample, record, pair, j, folder))
     return out.result()
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, csv_rows, required, source_id
+from mmwatch.benchmarks.rows import (
+    Collector,
+    LoadedBenchmark,
+    RowError,
+    csv_rows,
+    required,
+    source_id,
+)
 from mmwatch.benchmarks.sources import fetch
 from mmwatch.plugins import benchmark
 from mmwatch.types import Sample, SampleKind
