@@ -179,21 +179,21 @@ class HFGradientModel:
         return losses, grad
 
     def evaluate(self, pixels: Any, batch: TextBatch) -> tuple[list[float], list[bool]]:
-        """Per image, without gradients: the loss, and whether every row's target is the greedy
-        continuation (teacher-forced argmax, with generate's suppressed tokens masked out)."""
+        """Without gradients: each image's loss, and for each row whether its target is what greedy
+        decoding emits (teacher-forced argmax, with generate's suppressed tokens masked out)."""
         import torch
 
         n = pixels.shape[0]
-        losses, misses = pixels.new_zeros(n), pixels.new_zeros(n)
+        losses, hits = pixels.new_zeros(n), []
         with torch.no_grad():
             for part in batch.split(self.max_rows):
                 share, logits = self._losses(pixels, part, n)
                 if self._suppress.numel():
                     logits[..., self._suppress] = float("-inf")
-                wrong = ((logits.argmax(-1) != part.labels) & (part.labels != -100)).any(1).float()
+                wrong = (logits.argmax(-1) != part.labels) & (part.labels != -100)
                 losses += share
-                misses.index_add_(0, part.owner, wrong)
-        return [float(v) for v in losses.tolist()], [v == 0 for v in misses.tolist()]
+                hits += [not w for w in wrong.any(1).tolist()]
+        return [float(v) for v in losses.tolist()], hits
 
     @contextmanager
     def frozen(self) -> Iterator[None]:

@@ -11,6 +11,8 @@ import logging
 from functools import lru_cache
 from typing import Any
 
+from PIL import Image
+
 from mmwatch.types import ImageData
 
 INSTALL_HINT = (
@@ -52,10 +54,24 @@ def _read_lines_cached(sha256: str, png: bytes) -> tuple[str, ...]:
     return tuple(_read_lines(ImageData(png=png)))
 
 
+# PP-OCR's detector scales an image until its short side is this long; a thin strip (a line of
+# typography, 1024 x 180) would be blown up 4-8x and read slowly, so it is padded with white instead.
+_DETECTOR_SHORT_SIDE = 736
+
+
+def _padded(image: Image.Image) -> Image.Image:
+    width, height = image.size
+    if min(width, height) >= _DETECTOR_SHORT_SIDE or max(width, height) < _DETECTOR_SHORT_SIDE:
+        return image
+    canvas = Image.new("RGB", (max(width, _DETECTOR_SHORT_SIDE), max(height, _DETECTOR_SHORT_SIDE)), "white")
+    canvas.paste(image, (0, 0))
+    return canvas
+
+
 def _read_lines(image: ImageData) -> list[str]:
     import numpy as np
 
-    result = _engine()(np.asarray(image.to_pil()))
+    result = _engine()(np.asarray(_padded(image.to_pil())))
     texts = getattr(result, "txts", None)
     boxes = getattr(result, "boxes", None)
     if not texts or boxes is None:

@@ -64,7 +64,7 @@ class GradientModel(Protocol):
     def encode(self, texts: Sequence[str], targets: Sequence[str], owner: Sequence[int], stop: bool,
                like: Any) -> Any: ...
     def loss_and_grad(self, pixels: Any, batch: Any) -> tuple[Any, Any]: ...  # losses [N], grad
-    def evaluate(self, pixels: Any, batch: Any) -> tuple[list[float], list[bool]]: ...  # losses, target decodes
+    def evaluate(self, pixels: Any, batch: Any) -> tuple[list[float], list[bool]]: ...  # per image, per row
     def frozen(self) -> AbstractContextManager[None]: ...
 
 
@@ -208,21 +208,22 @@ def optimise(model: GradientModel, samples: Sequence[Sample], s: PGDSettings) ->
             step = grad.sign_() if mask is None else grad.sign_().mul_(mask.view(-1, 1, 1, 1))
             x = torch.clamp(x.sub_(step, alpha=s.step / 255), low, high)
         x = torch.round(x * 255) / 255  # what a PNG holds: the final loss is measured on it
-        final, hits = model.evaluate(x, batch)
+        final, row_hits = model.evaluate(x, batch)
     out: list[_Result | None] = [None] * len(samples)
     for j, i in enumerate(keep):
         pixels = (x[j] * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
         ran = len(history) if stopped[j] is None else stopped[j]
         curve = [row[j] for row in history[: ran + 1]]  # a stopped sample's curve ends where it stopped
-        out[i] = _result(s, live[j], pixels, init_used[i], ran, final[j], curve, hits[j])
+        decoded = [t for (owner, t), hit in zip(rows, row_hits) if owner == j and hit]
+        out[i] = _result(s, live[j], pixels, init_used[i], ran, final[j], curve, decoded)
     return out
 
 
 def _result(s: PGDSettings, sample: Sample, pixels: Any, init_used: str, steps_run: int, final: float,
-            curve: list[float], hit: bool) -> _Result:
+            curve: list[float], decoded: list[str]) -> _Result:
     from PIL import Image
 
-    stride = max(1, -(-len(curve) // MAX_CURVE_POINTS))
+    stride = 1 if len(curve) <= MAX_CURVE_POINTS else -(-(len(curve) - 1) // (MAX_CURVE_POINTS - 2))
     points = curve[::stride]
     if curve and (len(curve) - 1) % stride:
         points.append(curve[-1])
@@ -233,8 +234,9 @@ def _result(s: PGDSettings, sample: Sample, pixels: Any, init_used: str, steps_r
         "seed": s.seed, "init": s.init, "init_used": init_used, "prompt": sample.text,
         "image_size": [int(pixels.shape[1]), int(pixels.shape[0])],
     }
+    # Teacher-forced greedy check on the quantised image: does the answer start with the target?
     if s.objective == "target-string":
-        params.update(target=s.targets[0], target_decodes=hit)  # teacher-forced greedy check after quantising
+        params.update(target=s.targets[0], target_decodes=bool(decoded))
     else:
-        params.update(corpus=list(s.targets), corpus_decodes=hit)
+        params.update(corpus=list(s.targets), corpus_decodes=decoded[0] if decoded else None)
     return _Result(ImageData.from_pil(Image.fromarray(pixels, "RGB")), params)

@@ -1,17 +1,16 @@
 """`split-payload`: half of the request in the text, the other half printed in the image.
 
-Payload splitting (Kang et al. 2023) carried across modalities: the question is cut at the word
-boundary at its middle word (the first half gets the smaller share of an odd count); the first
-half ends the text prompt, the second half is printed in the image (monospace bold, 60 pt,
-wrapped on a 1024 px canvas with a margin: at 90 pt against the edge, as TYPO draws, OCR misread
-short words such as "ID" and "my"; the canvas is at least 768 px tall because the OCR engine
-upscales thin strips to a 736 px short side, which made one strip cost ~4x a 4:3 page). Neither
-half is the
-request, so a check that looks at one modality at a time can miss it; the model is told to join
-the halves, text first, and answer. The first half ends the prompt on purpose, so that the
-prompt followed by the image's text reads as the whole request (what a joint check sees).
-The cut is fixed by the text alone (no detector is consulted), as the published attack does,
-so a half that is harmful on its own stays so.
+Payload splitting (Kang et al. 2023) carried across modalities: the question is cut between
+words at its middle (n // 2 words first). The first half ends the text prompt; the second is
+printed in the image. Neither half is the request, so a check that looks at one modality at a
+time can miss it; the model is told to join the halves, text first, and answer. The first half
+ends the prompt on purpose, so that the prompt followed by the image's text reads as the whole
+request (what a joint check sees). The cut is fixed by the text alone (no detector is
+consulted), as in the published attack, so a half that is harmful on its own stays so.
+
+Rendering: monospace bold at 60 pt with a margin, on a 1024 x 768 (or taller) canvas. At TYPO's
+90 pt against the edge, OCR misread short words ("ID", "my"); and the OCR engine upscales thin
+strips to a 736 px short side, which made a 1024 x 135 strip cost ~4x a 4:3 page.
 """
 
 from __future__ import annotations

@@ -100,6 +100,7 @@ def test_affirmative_corpus_lowers_the_corpus_loss(model: HFAdapter) -> None:
     (probe,), (other,) = attack.obj(_samples()[:2], model)
     params = probe.attack_params
     assert probe.target is None and params["corpus"] == list(AFFIRMATIVE_CORPUS)
+    assert params["corpus_decodes"] is None or params["corpus_decodes"] in AFFIRMATIVE_CORPUS
     assert params["final_loss"] < params["loss_curve"][0] and params["steps_run"] == 15
     assert probe.images[0].sha256 != other.images[0].sha256
 
