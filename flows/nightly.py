@@ -21,7 +21,7 @@ from adapters.discovery import discover
 from mmwatch.records import Discovery
 from mmwatch import plugins
 from mmwatch.config import RunConfig, load_config
-from mmwatch.evaluate import evaluate_model
+from mmwatch.evaluate import ProbeCache, evaluate_model
 from mmwatch.judging import judge_stored
 from mmwatch.planning import Matrix, Plan, plan
 from mmwatch.provenance import code_version, package_versions
@@ -88,6 +88,7 @@ def plan_matrix(config: RunConfig, store: DuckDBStore, found: Discovery) -> tupl
 def evaluate_models(config: RunConfig, store: DuckDBStore, result: Plan, run_id: str) -> tuple[int, int]:
     log = get_run_logger()
     written = failed = 0
+    probe_cache: ProbeCache = {}  # attack images are made once per run, not once per model
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         for model_id, cells in result.by_model().items():
@@ -101,7 +102,7 @@ def evaluate_models(config: RunConfig, store: DuckDBStore, result: Plan, run_id:
                 continue
             try:
                 stats = evaluate_model(cells, adapter, store, run_id, config.generation, config.seed,
-                                       progress=lambda n, bar=bar: progress.advance(bar, n))
+                                       progress=lambda n, bar=bar: progress.advance(bar, n), probe_cache=probe_cache)
             finally:
                 adapter.close()
             store.set_model_status(model_id, ModelStatus.EVALUATED)

@@ -36,12 +36,20 @@ def _record(cell: PlannedCell, run_id: str, generation: GenerationParams, seed: 
     )
 
 
-def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter,
-                          cache: dict[tuple[str, str], list[Probe]]) -> None:
+ProbeCache = dict[tuple[str, str, str], list[Probe]]
+
+
+def _cache_key(cell: PlannedCell) -> tuple[str, str, str]:
+    """An attack's probes depend on the sample alone, except a white-box attack's: on the model too."""
+    scope = cell.model.model_id if cell.attack.info.meta.get("needs_gradients") else ""
+    return (cell.attack.spec.hash, cell.sample.id, scope)
+
+
+def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter, cache: ProbeCache) -> None:
     """White-box attacks optimise a whole batch of samples at once against the model itself."""
     pending: dict[str, list[PlannedCell]] = {}
     for cell in batch:
-        if cell.attack.info.meta.get("needs_gradients") and (cell.attack.spec.hash, cell.sample.id) not in cache:
+        if cell.attack.info.meta.get("needs_gradients") and _cache_key(cell) not in cache:
             pending.setdefault(cell.attack.spec.hash, []).append(cell)
     for cells in pending.values():
         samples = list({c.sample.id: c.sample for c in cells}.values())
@@ -50,13 +58,14 @@ def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter,
         except Exception as exc:
             log.warning("gradient attack %s failed on %d samples: %s", cells[0].attack.spec.label, len(samples), exc)
             continue  # each cell then fails alone in _probe_for
+        by_id = {c.sample.id: c for c in cells}
         for sample, probes in zip(samples, results):
-            cache[(cells[0].attack.spec.hash, sample.id)] = list(probes)
+            cache[_cache_key(by_id[sample.id])] = list(probes)
 
 
-def _probe_for(cell: PlannedCell, cache: dict[tuple[str, str], list[Probe]]) -> Probe:
-    """Attack output for a sample, computed once for all of its probe indices and defenses."""
-    key = (cell.attack.spec.hash, cell.sample.id)
+def _probe_for(cell: PlannedCell, cache: ProbeCache) -> Probe:
+    """Attack output for a sample, computed once for all of its probe indices, defenses and models."""
+    key = _cache_key(cell)
     if key not in cache:
         if cell.attack.info.meta.get("needs_gradients"):
             raise RuntimeError(f"gradient attack {cell.attack.spec.label} produced no probe for {cell.sample.id}")
@@ -83,10 +92,14 @@ def evaluate_model(
     generation: GenerationParams,
     seed: int,
     progress: Progress | None = None,
+    probe_cache: ProbeCache | None = None,
 ) -> EvalStats:
-    """Generate and store every planned cell of one model, defense by defense, batch by batch."""
+    """Generate and store every planned cell of one model, defense by defense, batch by batch.
+
+    Pass one `probe_cache` for all models of a run so that each attack image is made once.
+    """
     stats = EvalStats()
-    probe_cache: dict[tuple[str, str], list[Probe]] = {}
+    probe_cache = {} if probe_cache is None else probe_cache
     for group in _groups(cells).values():
         defended: ModelAdapter = group[0].defense.obj(adapter)
         for start in range(0, len(group), generation.batch_size):

@@ -16,7 +16,7 @@ against that very prompt, and the cell keeps its meaning ("this harmful question
 made to make the model comply"). The sample's image, if any, is replaced by the adversarial one;
 with `init="sample"` the optimisation starts from it (a sample without an image starts white).
 `init="white"` leaves an eps-ball only downwards (white is the top of [0, 1]); `"grey"` (0.5)
-leaves the whole ball, and is the stronger start for a small eps (see the tests).
+leaves the whole ball and is the default: the stronger start for a small eps (see the tests).
 
 Sign-gradient steps on pixels in [0, 1] at the model's input resolution; the model side
 normalises inside the step (adapters.gradients). Each step is one forward/backward over the
@@ -95,7 +95,7 @@ def pgd(
     step: float = 1.0,
     steps: int = 100,
     seed: int = 0,
-    init: str = "white",
+    init: str = "grey",
     early_stop_loss: float = 0.05,
 ) -> GradientAttackFn:
     """PGD adversarial image (L-inf eps/255; None = unconstrained): image hijack or affirmative corpus."""

@@ -125,3 +125,16 @@ def test_an_edited_sample_under_the_same_id_is_a_new_cell(store: DuckDBStore) ->
     edited = [s.model_copy(update={"text": s.text + " (v2)"}) if s.source_id == "h0" else s for s in samples()]
     again = plan(matrix(("none",), edited), store.existing_cell_keys)
     assert {c.sample.id for c in again.new} == {"t:h0"} and len(again.new) == 2  # once per defense
+
+
+def test_attack_images_are_made_once_for_all_models(store: DuckDBStore) -> None:
+    calls: list[str] = []
+    figstep = plugins.attacks.build("figstep")
+    counting = type(figstep)(figstep.spec, figstep.info, lambda s: (calls.append(s.id), figstep.obj(s))[1])
+    two = Matrix(models=[model("a"), model("b")], samples=samples(), attacks=[counting],
+                 defenses=[plugins.defenses.build("none")], generation=GEN, seed=0)
+    cache: dict = {}
+    for cells in plan(two, store.existing_cell_keys).by_model().values():
+        evaluate_model(cells, ScriptedAdapter(lambda p: "ok"), store, "r", GEN, 0, probe_cache=cache)
+    assert sorted(calls) == ["t:h0", "t:h1", "t:h2"]  # 3 harmful samples, once each, not once per model
+    assert store.con.execute("SELECT count(*) FROM cells").fetchone()[0] == 6
