@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -14,6 +15,10 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+# Prefect's log handlers keep the stream that was stderr when they were made; pytest closes its
+# capture streams between tests, so late records (e.g. at harness shutdown) would print
+# "--- Logging error ---" tracebacks that say nothing about the code under test.
+logging.raiseExceptions = False
 
 
 @pytest.fixture(scope="session")
