@@ -68,9 +68,7 @@ def figstep(
 
     def run(sample: Sample) -> list[Probe]:
         if sample.kind is SampleKind.UTILITY:
-            own = sample.load_image()
-            return [Probe.for_sample(sample, text=sample.text, images=(own,) if own else (),
-                                     attack_params={"mode": "passthrough", "reason": "utility item"})]
+            return utility_passthrough(sample)
         font_path, font_name = find_mono_bold_font()
         font = load_font(font_path, font_size)
         instruction = derive_instruction(sample)
@@ -91,3 +89,10 @@ def figstep(
                                  attack_params=params)]
 
     return run
+
+
+def utility_passthrough(sample: Sample) -> list[Probe]:
+    """A utility item as it is: replacing its picture would remove what the question asks about."""
+    own = sample.load_image()
+    return [Probe.for_sample(sample, text=sample.text, images=(own,) if own else (),
+                             attack_params={"mode": "passthrough", "reason": "utility item"})]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from mmwatch.attacks.figstep import derive_instruction
+from mmwatch.attacks.figstep import derive_instruction, utility_passthrough
 from mmwatch.harm_lexicon import LEXICON_VERSION, detect_harm_ocr, normalise
 from mmwatch.plugins import AttackFn, attack
 from mmwatch.render import find_mono_bold_font, load_font, render_text
@@ -88,9 +88,7 @@ def figstep_pro(
 
     def run(sample: Sample) -> list[Probe]:
         if sample.kind is SampleKind.UTILITY:
-            own = sample.load_image()
-            return [Probe.for_sample(sample, text=sample.text, images=(own,) if own else (),
-                                     attack_params={"mode": "passthrough", "reason": "utility item"})]
+            return utility_passthrough(sample)
         font_path, font_name = find_mono_bold_font()
         font = load_font(font_path, font_size)
         instruction = derive_instruction(sample)

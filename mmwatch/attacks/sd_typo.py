@@ -16,9 +16,13 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from mmwatch.attacks.typography import TYPO_PROMPT, derive_key_phrase
+from mmwatch.attacks.typography import TYPO_PROMPT, derive_key_phrase, render_phrase
 from mmwatch.plugins import AttackFn, attack
-from mmwatch.render import find_mono_bold_font, load_font, render_text, stack_vertically, wrap_pixels
+from mmwatch.render import (
+    find_mono_bold_font,
+    load_font,
+    stack_vertically,
+)
 from mmwatch.types import ImageData, Probe, Sample
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
@@ -78,9 +82,7 @@ def sd_typo(
             phrase, source = " ".join(sample.key_phrase.split()), "key_phrase"
         else:
             phrase, source = derive_key_phrase(sample), "derived"
-        lines = wrap_pixels(phrase, font, max_width)
-        size = (max_width, font_size * (len(lines) + 1))
-        typo = render_text("\n".join(lines), size, font, origin=(0, font_size / 2.0))
+        typo, size, lines = render_phrase(phrase, font, font_size, max_width)
         image = stack_vertically(picture.to_pil(), typo)
         params = {
             "layout": "SD_TYPO",

@@ -20,10 +20,19 @@ typography, so that what the question asks about is still there. Its prompt is t
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from PIL import Image
 
 from mmwatch.attacks.figstep import derive_instruction
 from mmwatch.plugins import AttackFn, attack
-from mmwatch.render import find_mono_bold_font, load_font, render_text, stack_vertically, wrap_pixels
+from mmwatch.render import (
+    find_mono_bold_font,
+    load_font,
+    render_text,
+    stack_vertically,
+    wrap_pixels,
+)
 from mmwatch.types import ImageData, Probe, Sample, SampleKind
 
 TYPO_PROMPT = (
@@ -64,9 +73,7 @@ def typography(font_size: int = 90, max_width: int = 1024) -> AttackFn:
             phrase, source = " ".join(sample.text.split()), "question"
         else:
             phrase, source = derive_key_phrase(sample), "derived"
-        lines = wrap_pixels(phrase, font, max_width)
-        size = (max_width, font_size * (len(lines) + 1))
-        typo = render_text("\n".join(lines), size, font, origin=(0, font_size / 2.0))
+        typo, size, lines = render_phrase(phrase, font, font_size, max_width)
         image = typo if own is None else stack_vertically(own.to_pil(), typo)
         if sample.rephrased:
             prompt = sample.rephrased
@@ -88,3 +95,10 @@ def typography(font_size: int = 90, max_width: int = 1024) -> AttackFn:
         return [Probe.for_sample(sample, text=prompt, images=(ImageData.from_pil(image),), attack_params=params)]
 
     return run
+
+
+def render_phrase(phrase: str, font: Any, font_size: int, max_width: int) -> tuple[Image.Image, tuple[int, int], list[str]]:
+    """MM-SafetyBench's TYPO canvas: the phrase wrapped under `max_width`, `font_size` * (lines + 1) tall."""
+    lines = wrap_pixels(phrase, font, max_width)
+    size = (max_width, font_size * (len(lines) + 1))
+    return render_text("\n".join(lines), size, font, origin=(0, font_size / 2.0)), size, lines
