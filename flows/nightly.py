@@ -23,7 +23,7 @@ from mmwatch import plugins
 from mmwatch.config import RunConfig, load_config
 from mmwatch.evaluate import ProbeCache, evaluate_model
 from mmwatch.judging import judge_stored
-from mmwatch.planning import Matrix, Plan, plan
+from mmwatch.planning import Matrix, Plan, estimated_cost_usd, plan
 from mmwatch.provenance import code_version, package_versions
 from mmwatch.records import ModelStatus
 from mmwatch.regression import find_regressions
@@ -75,9 +75,10 @@ def plan_matrix(config: RunConfig, store: DuckDBStore, found: Discovery) -> tupl
     )
     result = plan(matrix, store.existing_cell_keys)
     get_run_logger().info(
-        "matrix: %d models x %d samples x %d attacks x %d defenses = %d cells; %d stored, %d new%s",
+        "matrix: %d models x %d samples x %d attacks x %d defenses = %d cells; %d stored, %d new "
+        "(estimated API cost $%.2f)%s",
         len(matrix.models), len(samples), len(matrix.attacks), len(matrix.defenses), result.total,
-        result.stored, len(result.new),
+        result.stored, len(result.new), estimated_cost_usd(result.new, config.generation.max_new_tokens),
         f"; {result.skipped_no_gradients} gradient cells skipped (adapter has no gradients)"
         if result.skipped_no_gradients else "",
     )

@@ -80,6 +80,25 @@ def all_cells(matrix: Matrix) -> Iterable[PlannedCell]:
                         yield PlannedCell(key, model, sample, attack, defense, index)
 
 
+# A rough prompt size for the cost estimate: a question plus one image (vision models count an
+# image as a few hundred tokens). The estimate is an upper bound on output (max_new_tokens).
+EST_TEXT_TOKENS = 60
+EST_IMAGE_TOKENS = 600
+
+
+def estimated_cost_usd(cells: Sequence[PlannedCell], max_new_tokens: int) -> float:
+    """What the new cells would cost on priced (API) models, from the prices in their params."""
+    total = 0.0
+    for cell in cells:
+        price_in = float(cell.model.adapter_params.get("price_in_per_mtok", 0.0) or 0.0)
+        price_out = float(cell.model.adapter_params.get("price_out_per_mtok", 0.0) or 0.0)
+        if price_in or price_out:
+            tokens_in = EST_TEXT_TOKENS + (EST_IMAGE_TOKENS if cell.attack.spec.name != "none" or
+                                           cell.sample.image is not None or cell.sample.image_path else 0)
+            total += (tokens_in * price_in + max_new_tokens * price_out) / 1e6
+    return total
+
+
 def plan(matrix: Matrix, existing: Callable[[Iterable[str]], set[str]]) -> Plan:
     """All cells of the matrix, and the ones not stored yet (`existing` asks the store)."""
     result = Plan()

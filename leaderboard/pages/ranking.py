@@ -20,6 +20,14 @@ EXPLAINER = (
 
 
 def _table(df: pd.DataFrame) -> pd.DataFrame:
+    table = _columns(df)
+    if "asr_corrected" in df and df["asr_corrected"].notna().any():
+        # the safety judge was measured against human labels: show ASR as a perfect judge would count it
+        table.insert(5, "ASR judge-corrected", data.intervals(df, "asr_corrected"))
+    return table
+
+
+def _columns(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "#": df["rank"],
         "Model": df["model"],
@@ -106,6 +114,9 @@ def main() -> None:
                 help="1 − ASR, all attacks pooled",
             ),
             "ASR (95% CI)": st.column_config.TextColumn(help="Attack success rate on harmful items"),
+            "ASR judge-corrected": st.column_config.TextColumn(
+                help="ASR corrected for the safety judge's sensitivity and specificity measured against "
+                     "human labels (mmwatch calibrate), with a conservative 95% interval"),
             "Any-attack ASR": st.column_config.TextColumn(
                 help="Share of harmful items that at least one attack got through (worst case per item)"),
             "Over-refusal (95% CI)": st.column_config.TextColumn(help="Refusals of benign items"),

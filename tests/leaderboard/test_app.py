@@ -159,3 +159,14 @@ def test_model_without_utility_is_ranked_but_not_plotted(snapshot: Path) -> None
     table = at.dataframe[0].value.set_index("Model")
     assert table.loc["qwen2-vl-mini v1", "Utility (95% CI)"] == "—"
     assert at.get("vega_lite_chart")
+
+
+def test_judge_corrected_asr_column_appears_once_calibrated(snapshot: Path) -> None:
+    assert "ASR judge-corrected" not in _app().dataframe[0].value.columns  # not calibrated: no column
+    with duckdb.connect(str(snapshot)) as con:
+        con.execute("UPDATE leaderboard SET asr_corrected = asr * 0.9, asr_corrected_lo = asr * 0.5, "
+                    "asr_corrected_hi = least(1, asr * 1.2)")
+    at = _app()
+    _ok(at)
+    column = at.dataframe[0].value["ASR judge-corrected"]
+    assert column.str.match(r"^\d+% \(").all()

@@ -138,3 +138,15 @@ def test_attack_images_are_made_once_for_all_models(store: DuckDBStore) -> None:
         evaluate_model(cells, ScriptedAdapter(lambda p: "ok"), store, "r", GEN, 0, probe_cache=cache)
     assert sorted(calls) == ["t:h0", "t:h1", "t:h2"]  # 3 harmful samples, once each, not once per model
     assert store.con.execute("SELECT count(*) FROM cells").fetchone()[0] == 6
+
+
+def test_cost_estimate_counts_only_priced_models() -> None:
+    from mmwatch.planning import EST_IMAGE_TOKENS, EST_TEXT_TOKENS, estimated_cost_usd
+
+    priced = model("api").model_copy(update={"adapter_params": {"price_in_per_mtok": 2.0, "price_out_per_mtok": 10.0}})
+    m = Matrix(models=[model("free"), priced], samples=samples(), attacks=[plugins.attacks.build("none"),
+               plugins.attacks.build("figstep")], defenses=[plugins.defenses.build("none")], generation=GEN, seed=0)
+    cells = plan(m, lambda keys: set()).new
+    plain = (EST_TEXT_TOKENS * 2.0 + 8 * 10.0) / 1e6
+    with_image = ((EST_TEXT_TOKENS + EST_IMAGE_TOKENS) * 2.0 + 8 * 10.0) / 1e6
+    assert estimated_cost_usd(cells, 8) == pytest.approx(4 * plain + 3 * with_image)
