@@ -6,14 +6,29 @@ import io
 from pathlib import Path
 
 import pytest
+from judge_stand_in import stand_in
 from PIL import Image
 from rich.console import Console
 
-from judge_stand_in import stand_in
 from mmwatch import plugins
 from mmwatch.calibration import (
-    Confusion, HumanLabel, LabelsError, accuracy, auroc, binarize, calibrate, corrected_asr, format_report, macro_f1,
-    privqa_score, read_labels, response_f1, rogan_gladen, run_calibration,
+    Confusion,
+    HumanLabel,
+    LabelsError,
+    calibrate,
+    corrected_asr,
+    format_report,
+    read_labels,
+    rogan_gladen,
+    run_calibration,
+)
+from mmwatch.detection import (
+    accuracy,
+    auroc,
+    binarize,
+    macro_f1,
+    privqa_score,
+    response_f1,
 )
 from mmwatch.stats import wilson
 
