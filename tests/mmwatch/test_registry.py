@@ -63,3 +63,26 @@ def test_builtin_registries_list_their_plugins() -> None:
     assert {"reference", "hf"} <= set(plugins.adapters.names())
     assert "mmwatch-mini" in plugins.benchmarks.names()
     assert {"none", "system-prompt"} <= set(plugins.defenses.names())
+
+
+def test_third_party_plugins_arrive_through_the_entry_point_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mmwatch.registry as registry_module
+
+    reg: Registry[object] = Registry("widget")
+    loaded: list[str] = []
+
+    class EntryPoint:
+        name = "my_widgets"
+
+        def load(self) -> None:  # what importing the plugin package's module does
+            loaded.append(self.name)
+            reg.register("third-party", version=2)(lambda: "theirs")
+
+    def entry_points(group: str) -> list[EntryPoint]:
+        return [EntryPoint()] if group == registry_module.ENTRY_POINT_GROUP else []
+
+    monkeypatch.setattr(registry_module, "entry_points", entry_points)
+    assert reg.names() == ["third-party"] and loaded == ["my_widgets"]
+    assert reg.build("third-party").spec.version == 2
+    reg.names()
+    assert loaded == ["my_widgets"]  # loaded once
