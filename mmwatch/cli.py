@@ -294,6 +294,24 @@ def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt
                       "publish shows ASR corrected for this judge when it is the safety judge")
 
 
+@app.command("export-images")
+def export_images(model: Annotated[str, typer.Option(help="model id, lineage@revision (see `models list`)")],
+                  attack: Annotated[str, typer.Option(help="attack label as stored, e.g. pgd or pgd(eps=8)")],
+                  out: Annotated[Path, typer.Option(help="folder to write {source_id}.png into")],
+                  config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Export the images an attack made on one model, for the `transfer` attack to replay elsewhere."""
+    from storage.exports import export_attack_images
+
+    cfg = _load(config)
+    try:
+        written = export_attack_images(cfg.store.path, cfg.store.artifacts, model, attack, out)
+    except (FileNotFoundError, LookupError) as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(code=2) from None
+    console.print(f"wrote {written} image(s) to {out}; replay them with "
+                  f"`{{name: transfer, params: {{images_dir: {out}}}}}`", highlight=False)
+
+
 @app.command()
 def table(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Print the leaderboard from the published snapshot."""
