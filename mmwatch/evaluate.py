@@ -45,11 +45,27 @@ def _cache_key(cell: PlannedCell) -> tuple[str, str, str]:
     return (cell.attack.spec.hash, cell.sample.id, scope)
 
 
-def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter, cache: ProbeCache) -> None:
-    """White-box attacks optimise a whole batch of samples at once against the model itself."""
+def _reuse_stored(cell: PlannedCell, store: Store, cache: ProbeCache) -> bool:
+    """An image this attack already optimised for this model and sample in an earlier run."""
+    probes = []
+    for index in range(int(cell.attack.info.meta.get("probes_per_sample", 1))):
+        probe = store.stored_probe(cell.model.model_id, cell.attack.spec.key(), cell.sample.id, index)
+        if probe is None:
+            return False
+        probes.append(probe.model_copy(update={"kind": cell.sample.kind, "reference": cell.sample.reference,
+                                               "category": cell.sample.category}))
+    cache[_cache_key(cell)] = probes
+    return True
+
+
+def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter, store: Store,
+                          cache: ProbeCache) -> None:
+    """White-box attacks optimise a whole batch of samples at once against the model itself,
+    unless an earlier run already made the sample's image for this model and attack."""
     pending: dict[str, list[PlannedCell]] = {}
     for cell in batch:
-        if cell.attack.info.meta.get("needs_gradients") and _cache_key(cell) not in cache:
+        if (cell.attack.info.meta.get("needs_gradients") and _cache_key(cell) not in cache
+                and not _reuse_stored(cell, store, cache)):
             pending.setdefault(cell.attack.spec.hash, []).append(cell)
     for cells in pending.values():
         samples = list({c.sample.id: c.sample for c in cells}.values())
@@ -106,7 +122,7 @@ def evaluate_model(
             batch = group[start:start + generation.batch_size]
             records: list[CellRecord] = []
             ready: list[tuple[PlannedCell, Probe]] = []
-            _run_gradient_attacks(batch, adapter, probe_cache)
+            _run_gradient_attacks(batch, adapter, store, probe_cache)
             for cell in batch:
                 try:
                     ready.append((cell, _probe_for(cell, probe_cache)))

@@ -147,6 +147,21 @@ class DuckDBStore:
             self.con.executemany(f"INSERT OR IGNORE INTO cells VALUES ({', '.join(['?'] * 27)})", rows)
         return self._count("cells") - before
 
+    def stored_probe(self, model_id: str, attack: dict[str, Any], sample_id: str, probe_index: int) -> Probe | None:
+        """A probe this attack already made for this model and sample in any earlier cell (another
+        defense, other generation settings), so an expensive white-box attack is computed once."""
+        row = self.con.execute(
+            "SELECT probe_system, probe_text, probe_images, probe_target, probe_params FROM cells "
+            "WHERE model_id = ? AND attack_spec = ? AND sample_id = ? AND probe_index = ? AND error IS NULL "
+            "AND probe_text IS NOT NULL ORDER BY created_at LIMIT 1",
+            [model_id, json.dumps(attack, sort_keys=True), sample_id, probe_index],
+        ).fetchone()
+        if row is None:
+            return None
+        return Probe(sample_id=sample_id, index=probe_index, system=row[0], text=row[1],
+                     images=tuple(self.get_image(sha) for sha in row[2]), target=row[3],
+                     attack_params=json.loads(row[4] or "{}"))
+
     def cells_missing_verdict(
         self, judge: str, judge_version: int, kinds: Sequence[str] | None = None, target_only: bool = False
     ) -> list[tuple[str, Probe, Response]]:

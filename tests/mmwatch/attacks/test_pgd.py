@@ -191,3 +191,24 @@ def test_engine_stores_the_adversarial_image_and_loss_curve(tiny: Path, tmp_path
         assert len(made) == 1  # optimised once for the batch, reused by the second defense
         assert plan(matrix, store.existing_cell_keys).new == []
     adapter.close()
+
+
+def test_a_later_run_reuses_the_stored_adversarial_image(tiny: Path, tmp_path: Path) -> None:
+    """A new defense next night needs the same images: they come from the store, not a new PGD run."""
+    adapter = hf(str(tiny))
+    made: list[int] = []
+    factory = adapter.gradient_model
+    adapter.gradient_model = lambda: made.append(1) or factory()  # type: ignore[method-assign]
+    pgd = plugins.attacks.build("pgd", {"steps": 3})
+    first = Matrix(models=[_record("hf", path=str(tiny))], samples=_samples()[:2], attacks=[pgd],
+                   defenses=[plugins.defenses.build("none")], generation=GREEDY, seed=0)
+    later = Matrix(**{**first.__dict__, "defenses": [plugins.defenses.build("system-prompt")]})
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
+        evaluate_model(plan(first, store.existing_cell_keys).new, adapter, store, "r1", GREEDY, 0)
+        assert len(made) == 1
+        stats = evaluate_model(plan(later, store.existing_cell_keys).new, adapter, store, "r2", GREEDY, 0)
+        assert stats.written == 2 and len(made) == 1  # no second optimisation
+        shas = store.con.execute("SELECT defense_label, probe_images[1] FROM cells ORDER BY sample_id, "
+                                 "defense_label").fetchall()
+        assert shas[0][1] == shas[1][1] and shas[2][1] == shas[3][1]
+    adapter.close()
