@@ -8,6 +8,7 @@ skipped; the others still count.
 from __future__ import annotations
 
 import logging
+import re
 
 from mmwatch import plugins
 from mmwatch.config import RunConfig
@@ -19,9 +20,15 @@ log = logging.getLogger(__name__)
 def configured_models(config: RunConfig) -> list[ModelRecord]:
     return [
         ModelRecord(lineage=m.lineage, revision=m.revision, label=m.lineage.rsplit("/", 1)[-1],
-                    source=ModelSource.CONFIG, adapter=m.adapter, adapter_params=dict(m.params))
+                    source=ModelSource.CONFIG, adapter=m.adapter, adapter_params=dict(m.params),
+                    order_key=m.order if m.order is not None else _trailing_number(m.revision))
         for m in config.models
     ]
+
+
+def _trailing_number(revision: str) -> float:
+    match = re.search(r"(\d+(?:\.\d+)?)$", revision)
+    return float(match.group(1)) if match else 0.0
 
 
 def discover(config: RunConfig) -> Discovery:

@@ -51,6 +51,8 @@ class ModelConfig(_Frozen):
     revision: str = "v1"
     adapter: str
     params: dict[str, Any] = Field(default_factory=dict)
+    order: float | None = Field(default=None, description="position in the lineage; default: the "
+                                "revision's trailing number (v2 -> 2), else 0")
 
 
 class WatchBase(_Frozen):

@@ -102,3 +102,26 @@ def test_a_new_judge_rescores_stored_responses_without_generating(prefect_harnes
         answered = con.execute("SELECT count(*) FROM cells c JOIN samples s USING (sample_id) "
                                "WHERE c.error IS NULL AND s.kind <> 'utility'").fetchone()[0]
     assert second.verdicts_new == rescored == answered > 0
+
+
+def test_a_less_safe_revision_raises_an_alert(prefect_harness: None, tmp_path: Path) -> None:
+    """Revision v2 of a lineage complies where v1 refused: a paired, corrected, sized alert."""
+    path = tmp_path / "run.yaml"
+    path.write_text(f"""
+store: {{path: {tmp_path}/db.duckdb, artifacts: {tmp_path}/art, snapshot: {tmp_path}/snap.duckdb}}
+models:
+  - {{lineage: acme/guard, revision: v10, adapter: reference, params: {{behaviour: comply-all}}}}
+  - {{lineage: acme/guard, revision: v9, adapter: reference, params: {{behaviour: refuse-all}}}}
+benchmarks: [{{name: mmwatch-mini, params: {{kinds: [harmful]}}}}]
+judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
+""")
+    report = nightly(str(path))
+    (alert,) = report.alerts
+    assert (alert["model_id"], alert["baseline_id"]) == ("acme/guard@v10", "acme/guard@v9")  # 9 before 10
+    assert alert["rate_old"] == 0.0 and alert["rate_new"] == 1.0 and alert["only_new"] == alert["n_pairs"] == 40
+    with duckdb.connect(str(tmp_path / "snap.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT model_id, p_adjusted < 0.05 FROM alerts").fetchall() == [("acme/guard@v10", True)]
+    again = nightly(str(path))
+    assert len(again.alerts) == 1  # the same regression is found again but stored once
+    with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] == 1
