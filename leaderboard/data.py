@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from mmwatch.types import SampleKind
+from mmwatch.types import ATTACK_SUCCESS_LABELS, SampleKind
 
 SNAPSHOT_ENV = "MMWATCH_SNAPSHOT"
 DEFAULT_SNAPSHOT = "leaderboard.duckdb"
@@ -217,6 +217,24 @@ def alerts(lineage: str | None = None, *, path: PathArg = None) -> pd.DataFrame:
         LEFT JOIN names b ON b.model_id = a.baseline_id
         WHERE ? IS NULL OR a.lineage = ? ORDER BY a.created_at DESC, a.lineage, a.attack""",
         [lineage, lineage],
+        path=path,
+    )
+
+
+_SUCCESS = tuple(sorted(label.value for label in ATTACK_SUCCESS_LABELS))
+
+
+def regressed_samples(alert_id: str, *, path: PathArg = None) -> pd.DataFrame:
+    """The items behind an alert: attacked successfully in the new revision, not in its baseline."""
+    return _query(
+        """WITH a AS (SELECT * FROM alerts WHERE alert_id = ?)
+        SELECT n.sample_id, n.category, n.prompt, coalesce(o.label, 'not run') AS before, n.label AS after
+        FROM a JOIN examples n ON n.model_id = a.model_id AND n.attack = a.attack AND n.defense = a.defense
+        LEFT JOIN examples o ON o.model_id = a.baseline_id AND o.attack = a.attack AND o.defense = a.defense
+            AND o.sample_id = n.sample_id
+        WHERE list_contains(?, n.label) AND (o.label IS NULL OR NOT list_contains(?, o.label))
+        ORDER BY n.category, n.sample_id""",
+        [alert_id, list(_SUCCESS), list(_SUCCESS)],
         path=path,
     )
 

@@ -45,6 +45,21 @@ def _alerts(df: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _regressed(alerts: pd.DataFrame) -> None:
+    """Which items an alert is about: the ones the new revision newly fails."""
+    labels = {row.alert_id: f"{row.model} vs {row.baseline} · {row.attack} / {row.defense}"
+              for row in alerts.itertuples()}
+    chosen = st.selectbox("Items behind an alert", list(labels), format_func=labels.get)
+    items = data.regressed_samples(chosen)
+    if items.empty:
+        st.info("The snapshot holds no per-item results for this alert.")
+        return
+    st.dataframe(items.rename(columns={"sample_id": "Item", "category": "Category", "prompt": "Request",
+                                       "before": "Before", "after": "After"}), hide_index=True)
+    st.caption("Items the attack got through on the new revision but not on its predecessor. "
+               "Responses to harmful items stay hidden here.")
+
+
 def main() -> None:
     st.title("History & alerts")
     hist = data.history()
@@ -66,6 +81,7 @@ def main() -> None:
         st.success("No regressions flagged.", icon=":material/check_circle:")
     else:
         st.dataframe(_alerts(alerts), hide_index=True)
+        _regressed(alerts)
 
     with st.expander("Evaluation runs"):
         runs = data.runs()
