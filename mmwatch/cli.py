@@ -68,9 +68,9 @@ def _run_cycle(config_path: Path) -> Any:
 @app.command()
 def run(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Run one nightly cycle now, locally (no server needed)."""
-    cfg = _load(config)
+    _load(config)  # a bad config exits with code 2 and its message before Prefect starts
     report = _run_cycle(config)
-    _print_table(Path(report.snapshot), cfg)
+    _print_table(Path(report.snapshot))
 
 
 @app.command()
@@ -84,7 +84,7 @@ def demo(config: ConfigOption = DEFAULT_CONFIG) -> None:
             make_tiny_model(spec.path, arch=spec.arch, seed=spec.seed)
             console.print(f"built tiny random {spec.arch} model at {spec.path}")
     report = _run_cycle(config)
-    _print_table(Path(report.snapshot), cfg)
+    _print_table(Path(report.snapshot))
     console.print("\nOpen the web leaderboard with [bold]make leaderboard[/] "
                   f"(streamlit, reads {report.snapshot}).")
 
@@ -316,10 +316,10 @@ def export_images(model: Annotated[str, typer.Option(help="model id, lineage@rev
 def table(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Print the leaderboard from the published snapshot."""
     cfg = _load(config)
-    _print_table(cfg.store.snapshot, cfg)
+    _print_table(cfg.store.snapshot)
 
 
-def _print_table(snapshot: Path, cfg: RunConfig) -> None:
+def _print_table(snapshot: Path) -> None:
     from leaderboard.terminal import leaderboard_table
 
     console.print(leaderboard_table(snapshot))
