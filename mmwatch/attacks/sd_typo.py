@@ -16,7 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from mmwatch.attacks.typography import TYPO_PROMPT, derive_key_phrase, render_phrase
+from mmwatch.attacks.typography import (
+    TYPO_PROMPT,
+    derive_key_phrase,
+    phrase_params,
+    render_phrase,
+)
 from mmwatch.plugins import AttackFn, attack
 from mmwatch.render import (
     find_mono_bold_font,
@@ -89,14 +94,7 @@ def sd_typo(
             "picture": str(path),
             "picture_sha256": picture.sha256,
             "picture_source": "fallback" if single is not None and path == single else "picture_dir",
-            "phrase": phrase,
-            "phrase_source": source,
-            "font": font_name,
-            "font_path": str(font_path),
-            "font_size": font_size,
-            "typo_canvas": list(size),
-            "image_size": [image.width, image.height],
-            "lines": len(lines),
+            **phrase_params(phrase, source, font_name, font_path, font_size, size, image, lines),
         }
         prompt = sample.rephrased or TYPO_PROMPT
         return [Probe.for_sample(sample, text=prompt, images=(ImageData.from_pil(image),), attack_params=params)]

@@ -83,14 +83,7 @@ def typography(font_size: int = 90, max_width: int = 1024) -> AttackFn:
             prompt = TYPO_PROMPT
         params = {
             "layout": "TYPO" if own is None else "SD_TYPO",
-            "phrase": phrase,
-            "phrase_source": source,
-            "font": font_name,
-            "font_path": str(font_path),
-            "font_size": font_size,
-            "typo_canvas": list(size),
-            "image_size": [image.width, image.height],
-            "lines": len(lines),
+            **phrase_params(phrase, source, font_name, font_path, font_size, size, image, lines),
         }
         return [Probe.for_sample(sample, text=prompt, images=(ImageData.from_pil(image),), attack_params=params)]
 
@@ -102,3 +95,11 @@ def render_phrase(phrase: str, font: Any, font_size: int, max_width: int) -> tup
     lines = wrap_pixels(phrase, font, max_width)
     size = (max_width, font_size * (len(lines) + 1))
     return render_text("\n".join(lines), size, font, origin=(0, font_size / 2.0)), size, lines
+
+
+def phrase_params(phrase: str, source: str, font_name: str, font_path: Any, font_size: int,
+                  size: tuple[int, int], image: Image.Image, lines: list[str]) -> dict[str, Any]:
+    """What a typography probe records about its rendered phrase (font included)."""
+    return {"phrase": phrase, "phrase_source": source, "font": font_name, "font_path": str(font_path),
+            "font_size": font_size, "typo_canvas": list(size), "image_size": [image.width, image.height],
+            "lines": len(lines)}
