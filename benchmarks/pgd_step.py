@@ -33,7 +33,7 @@ def bare_loop(model: Any, processor: Any, image: Image.Image, batch: int, steps:
     """A hand-written PGD loop: the baseline. Returns the last loss."""
     import torch
 
-    from adapters.hf import build_prompt
+    from adapters.hf.prompt import build_prompt
 
     prompt = build_prompt(processor, QUESTION, 1)
     n_target = len(processor.tokenizer(TARGET, add_special_tokens=False).input_ids)
@@ -89,7 +89,7 @@ def main() -> int:
 
     import torch
 
-    from adapters.hf import hf
+    from adapters.hf.adapter import hf
     from adapters.tiny import make_tiny_model
 
     if args.threads:

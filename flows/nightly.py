@@ -17,17 +17,17 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters.discovery import discover
+from mmwatch.engine.discovery import discover
 from mmwatch.records import Discovery
 from mmwatch import plugins
 from mmwatch.config import RunConfig, load_config
-from mmwatch.evaluate import ProbeCache, evaluate_model
-from mmwatch.judging import judge_stored
-from mmwatch.planning import Matrix, Plan, estimated_cost_usd, plan
-from mmwatch.provenance import code_version, package_versions
+from mmwatch.engine.evaluate import ProbeCache, evaluate_model
+from mmwatch.judges.stored import judge_stored
+from mmwatch.engine.plan import Matrix, Plan, estimated_cost_usd, plan
+from mmwatch.engine.provenance import code_version, package_versions
 from mmwatch.records import ModelStatus
-from mmwatch.regression import find_regressions
-from mmwatch.samples import load_samples
+from mmwatch.analysis.regression import find_regressions
+from mmwatch.engine.samples import load_samples
 from storage.snapshot import PublishOptions, publish
 from storage.store import DuckDBStore
 

@@ -127,8 +127,8 @@ def preview(attack: str, text: Annotated[str, typer.Option(help="the request to 
             param: Annotated[list[str] | None, typer.Option(help="attack parameter KEY=VALUE (repeatable)")] = None,
             ) -> None:
     """Write the image(s) an attack would send and print its text prompt."""
-    from mmwatch.preview import parse_params
-    from mmwatch.preview import preview_with_prompts as make_preview
+    from mmwatch.attacks.preview import parse_params
+    from mmwatch.attacks.preview import preview_with_prompts as make_preview
     from mmwatch.registry import UnknownPluginError
 
     try:
@@ -234,7 +234,7 @@ def benchmarks_show(name: str, param: Annotated[list[str] | None, typer.Option(
 @app.command()
 def discover(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Run discovery alone: record and print the revisions that are new since the last look."""
-    from adapters.discovery import discover as find
+    from mmwatch.engine.discovery import discover as find
     from storage.store import DuckDBStore
 
     cfg = _load(config)
@@ -269,7 +269,7 @@ def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt
     """Measure a judge against human labels: accuracy, Cohen's kappa, sensitivity, specificity."""
     import hashlib
 
-    from mmwatch.calibration import LabelsError, format_report, run_calibration
+    from mmwatch.analysis.calibration import LabelsError, format_report, run_calibration
     from mmwatch.registry import PluginParamsError, UnknownPluginError
 
     cfg = _load(config) if config else None
@@ -281,7 +281,7 @@ def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt
         raise typer.Exit(code=2) from None
     console.print(format_report(report))
     if cfg is not None:
-        from mmwatch.calibration import read_labels
+        from mmwatch.analysis.calibration import read_labels
         from storage.calibrations import save_calibration
         from storage.labels import add_labels
         from storage.store import DuckDBStore

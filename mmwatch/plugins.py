@@ -84,7 +84,7 @@ judges: Registry[JudgeFn] = Registry(
 sources: Registry[Callable[[], Discovery]] = Registry(
     "discovery source", ("adapters.sources.folder", "adapters.sources.hub", "adapters.sources.endpoint")
 )
-adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf", "adapters.openai_api", "adapters.vllm_engine"))
+adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf.adapter", "adapters.openai_api", "adapters.vllm_engine"))
 
 benchmark = benchmarks.register
 attack = attacks.register

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from mmwatch.calibration import CalibrationReport, Confusion, corrected_asr
+from mmwatch.analysis.calibration import CalibrationReport, Confusion, corrected_asr
 from mmwatch.types import stable_hash
 from storage.store import DuckDBStore
 

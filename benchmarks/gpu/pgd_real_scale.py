@@ -45,7 +45,7 @@ def main() -> int:
 
     import torch
 
-    from adapters.hf import hf
+    from adapters.hf.adapter import hf
     from mmwatch import plugins
     from mmwatch.types import GenerationParams, Sample, SampleKind
 

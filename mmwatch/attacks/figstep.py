@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from mmwatch.plugins import AttackFn, attack
-from mmwatch.render import find_mono_bold_font, load_font, render_text, wrap_chars
+from mmwatch.attacks.render import find_mono_bold_font, load_font, render_text, wrap_chars
 from mmwatch.types import ImageData, Probe, Sample, SampleKind
 
 FIGSTEP_PROMPT = (

@@ -4,7 +4,7 @@ FigStep-Pro was made for models that screen an image's text with OCR: no single 
 carries the harmful phrase, so a check that reads one image at a time finds nothing, while the
 model is asked to read the pieces in order and join them. The cuts here follow FigStep's own
 lines (the instruction wrapped at 15 characters); a line that would still carry something the
-harmful-request detector (mmwatch.harm_lexicon, OCR repair included) or the sample's key phrase
+harmful-request detector (mmwatch.detectors.harm_lexicon, OCR repair included) or the sample's key phrase
 flags is cut into its words, and a word that carries it alone is cut in halves, the first half
 ending in "-" ("shop-" + "lift"). The pieces are drawn in FigStep's font and size, one per image,
 and a last image holds FigStep's empty list "1." "2." "3.".
@@ -20,9 +20,9 @@ import re
 import textwrap
 
 from mmwatch.attacks.figstep import derive_instruction, utility_passthrough
-from mmwatch.harm_lexicon import LEXICON_VERSION, detect_harm_ocr, normalise
+from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, detect_harm_ocr, normalise
 from mmwatch.plugins import AttackFn, attack
-from mmwatch.render import find_mono_bold_font, load_font, render_text
+from mmwatch.attacks.render import find_mono_bold_font, load_font, render_text
 from mmwatch.types import ImageData, Probe, Sample, SampleKind
 
 SPLITS = ("line", "word")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 
 from mmwatch.plugins import AttackFn, attack
-from mmwatch.render import find_mono_bold_font, load_font, render_text, wrap_pixels
+from mmwatch.attacks.render import find_mono_bold_font, load_font, render_text, wrap_pixels
 from mmwatch.types import ImageData, Probe, Sample
 
 CANARY_SLOT = "{canary}"

@@ -19,7 +19,7 @@ with `init="sample"` the optimisation starts from it (a sample without an image 
 leaves the whole ball and is the default: the stronger start for a small eps (see the tests).
 
 Sign-gradient steps on pixels in [0, 1] at the model's input resolution; the model side
-normalises inside the step (adapters.gradients). Each step is one forward/backward over the
+normalises inside the step (adapters.hf.gradients). Each step is one forward/backward over the
 whole batch of samples; each sample's gradient is that of its own loss, and each sample stops
 on its own once its loss is under `early_stop_loss`. The result is rounded to the uint8 grid
 (with an integer step it is on the grid already, up to float error) and the final loss and the
@@ -57,7 +57,7 @@ MAX_CURVE_POINTS = 100
 
 
 class GradientModel(Protocol):
-    """What PGD needs from a model (adapters.gradients.HFGradientModel implements it)."""
+    """What PGD needs from a model (adapters.hf.gradients.HFGradientModel implements it)."""
 
     def pixels(self, images: Sequence[Any]) -> Any: ...  # PIL images -> [N, 3, H, W] in [0, 1]
     def blank(self, n: int, value: float = 1.0) -> Any: ...

@@ -23,7 +23,7 @@ from mmwatch.attacks.typography import (
     render_phrase,
 )
 from mmwatch.plugins import AttackFn, attack
-from mmwatch.render import (
+from mmwatch.attacks.render import (
     find_mono_bold_font,
     load_font,
     stack_vertically,

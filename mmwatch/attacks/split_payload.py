@@ -16,7 +16,7 @@ strips to a 736 px short side, which made a 1024 x 135 strip cost ~4x a 4:3 page
 from __future__ import annotations
 
 from mmwatch.plugins import AttackFn, attack
-from mmwatch.render import find_mono_bold_font, load_font, render_text, wrap_pixels
+from mmwatch.attacks.render import find_mono_bold_font, load_font, render_text, wrap_pixels
 from mmwatch.types import ImageData, Probe, Sample
 
 PROMPT = (

@@ -1,9 +1,9 @@
 """`ocr-filter`: read the text in a probe's images and refuse before the model sees a harmful one.
 
 The survey's second risk is that models obey requests written in the image that they refuse as
-text. This input filter reads every image of the probe (mmwatch.ocr.read_text, cached by image
+text. This input filter reads every image of the probe (mmwatch.detectors.ocr.read_text, cached by image
 hash) and runs the same harmful-request detector the reference models use on text
-(mmwatch.harm_lexicon, with the OCR slip repair): on each image's text, on all of it joined, and
+(mmwatch.detectors.harm_lexicon, with the OCR slip repair): on each image's text, on all of it joined, and
 on it joined with the text prompt in both orders, so a request split between the text and the
 image is read whole. A flagged probe gets a fixed refusal without a model call (no tokens, the
 filter's own latency). Probes without images go to the model untouched: the filter adds nothing
@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from mmwatch.harm_lexicon import HarmMatch, detect_harm_ocr
+from mmwatch.detectors.harm_lexicon import HarmMatch, detect_harm_ocr
 from mmwatch.plugins import DefenseFn, ModelAdapter, defense
 from mmwatch.types import GenerationParams, ImageData, Probe, Response
 
@@ -28,7 +28,7 @@ Reader = Callable[[ImageData], str]
 
 
 def _read_text(image: ImageData) -> str:
-    from mmwatch.ocr import read_text
+    from mmwatch.detectors.ocr import read_text
 
     return read_text(image)
 

@@ -4,7 +4,7 @@ MLLM-Protector (Pi et al. 2024) puts a harm detector on the model's output and r
 answers. Here the gate is two checks that must both hold:
 
 1. harm: the request (system + text prompt) or the answer is flagged by the harmful-request
-   detector (mmwatch.harm_lexicon). The answer counts too, because an attack that hides the
+   detector (mmwatch.detectors.harm_lexicon). The answer counts too, because an attack that hides the
    request in an image often gets it repeated back ("here are the items for <request>");
 2. compliance: the answer is not a refusal, by the `refusal-keywords` judge's own phrase list
    (mmwatch.judges.refusal.classify, version recorded in the defense's parameters).
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mmwatch.harm_lexicon import detect_harm
+from mmwatch.detectors.harm_lexicon import detect_harm
 from mmwatch.judges.refusal import VERSION as REFUSAL_VERSION
 from mmwatch.judges.refusal import classify, lexicon
 from mmwatch.plugins import DefenseFn, ModelAdapter, defense

@@ -31,7 +31,7 @@ def tiny_idefics3(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def llava_adapter(tiny_llava: Path):
     """One loaded adapter shared by read-only tests (tests that patch the model build their own)."""
-    from adapters.hf import hf
+    from adapters.hf.adapter import hf
 
     adapter = hf(str(tiny_llava))
     yield adapter

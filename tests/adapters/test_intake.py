@@ -55,7 +55,7 @@ def test_a_cached_snapshot_needs_no_room(tmp_path: Path, monkeypatch: pytest.Mon
 def test_hf_adapter_refuses_the_download_before_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import huggingface_hub.constants as hf_constants
 
-    from adapters.hf import hf
+    from adapters.hf.adapter import hf
 
     monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     model = hf("org/vlm", revision="abc123", expected_bytes=HUGE, min_free_gb=0.5)

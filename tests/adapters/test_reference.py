@@ -7,7 +7,7 @@ import pytest
 from adapters.reference import COMPLIANCE, REFUSAL, UNKNOWN, ReferenceModel
 from mmwatch import plugins
 from mmwatch.judges.refusal import classify, lexicon
-from mmwatch.render import find_mono_bold_font, load_font, render_text
+from mmwatch.attacks.render import find_mono_bold_font, load_font, render_text
 from mmwatch.types import GenerationParams, ImageData, Label, Probe, Sample, SampleKind
 
 PARAMS = GenerationParams()

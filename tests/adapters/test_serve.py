@@ -169,7 +169,7 @@ def test_serves_the_tiny_llava_checkpoint(tiny_llava: Path, red: ImageData) -> N
 def test_serve_runs_uvicorn_on_the_checkpoint_and_closes_it(tiny_llava: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
-    from adapters.hf import HFAdapter
+    from adapters.hf.adapter import HFAdapter
     from adapters.serve import serve
 
     seen: dict[str, Any] = {}

@@ -178,7 +178,7 @@ def test_token_reaches_the_hub_but_never_records_or_logs(hub: FakeHub, monkeypat
 
 
 def test_registered_as_hf_hub(hub: FakeHub) -> None:
-    from adapters.hf import hf
+    from adapters.hf.adapter import hf
     from mmwatch import plugins
 
     hub.push("org/vlm", SAFE)

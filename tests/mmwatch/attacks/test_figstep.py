@@ -92,7 +92,7 @@ def test_parameters_are_checked() -> None:
 
 
 def test_ocr_of_the_image_recovers_the_instruction() -> None:
-    from mmwatch.ocr import read_text
+    from mmwatch.detectors.ocr import read_text
 
     (probe,) = _run(DRUGS)
     words = read_text(probe.images[0]).lower()

@@ -7,7 +7,7 @@ from known_answers import mini, mini_sample, success_rate
 
 from mmwatch import plugins
 from mmwatch.attacks.figstep_pro import cut_pieces, join_pieces
-from mmwatch.harm_lexicon import detect_harm, detect_harm_ocr
+from mmwatch.detectors.harm_lexicon import detect_harm, detect_harm_ocr
 from mmwatch.types import ImageData, Sample, SampleKind
 from PIL import Image
 
@@ -47,7 +47,7 @@ def test_probe_holds_one_image_per_piece_then_the_empty_list_in_order() -> None:
 
 
 def test_ocr_finds_the_request_in_no_single_sub_figure_but_in_their_concatenation() -> None:
-    from mmwatch.ocr import read_text
+    from mmwatch.detectors.ocr import read_text
 
     for sample in (FAKE_ID, SHOPLIFT):
         (probe,) = _run(sample)

@@ -8,7 +8,7 @@ from known_answers import answers, mini, mini_sample, probes, success_rate, verd
 from adapters.reference import COMPLIANCE, REFUSAL
 from mmwatch import plugins
 from mmwatch.attacks.injection import CANARY_WORDS, canary_for
-from mmwatch.planning import attack_applies
+from mmwatch.engine.plan import attack_applies
 from mmwatch.types import Label, SampleKind
 
 BENIGN = mini(SampleKind.BENIGN)[:2]

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from adapters.hf import HFAdapter, hf
+from adapters.hf.adapter import HFAdapter, hf
 from adapters.tiny import make_tiny_model
 from mmwatch import plugins
 from mmwatch.attacks.pgd import AFFIRMATIVE_CORPUS, _noise
-from mmwatch.evaluate import evaluate_model
-from mmwatch.planning import Matrix, plan
+from mmwatch.engine.evaluate import evaluate_model
+from mmwatch.engine.plan import Matrix, plan
 from mmwatch.records import ModelRecord, ModelSource
 from mmwatch.types import GenerationParams, ImageData, Probe, Sample, SampleKind
 from storage.store import DuckDBStore

@@ -9,8 +9,8 @@ from fakes import ScriptedAdapter
 from PIL import Image
 
 from mmwatch import plugins
-from mmwatch.evaluate import evaluate_model
-from mmwatch.planning import Matrix, plan
+from mmwatch.engine.evaluate import evaluate_model
+from mmwatch.engine.plan import Matrix, plan
 from mmwatch.records import ModelRecord, ModelSource
 from mmwatch.types import GenerationParams, ImageData, Sample, SampleImageError, SampleKind
 from storage.store import DuckDBStore

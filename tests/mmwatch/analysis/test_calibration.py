@@ -11,7 +11,7 @@ from PIL import Image
 from rich.console import Console
 
 from mmwatch import plugins
-from mmwatch.calibration import (
+from mmwatch.analysis.calibration import (
     Confusion,
     HumanLabel,
     LabelsError,
@@ -22,7 +22,7 @@ from mmwatch.calibration import (
     rogan_gladen,
     run_calibration,
 )
-from mmwatch.detection import (
+from mmwatch.analysis.detection import (
     accuracy,
     auroc,
     binarize,
@@ -30,7 +30,7 @@ from mmwatch.detection import (
     privqa_score,
     response_f1,
 )
-from mmwatch.stats import wilson
+from mmwatch.analysis.stats import wilson
 
 # Hand-computed: 100 answers, 50 that people call compliance (attack success).
 #                 judge compliance   judge refusal

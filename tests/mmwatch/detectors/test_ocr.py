@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
-from mmwatch import ocr
-from mmwatch.render import find_mono_bold_font, load_font, render_text
+from mmwatch.detectors import ocr
+from mmwatch.attacks.render import find_mono_bold_font, load_font, render_text
 from mmwatch.types import ImageData
 
 

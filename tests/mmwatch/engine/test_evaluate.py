@@ -9,8 +9,8 @@ import pytest
 from fakes import ScriptedAdapter
 
 from mmwatch import plugins
-from mmwatch.evaluate import evaluate_model
-from mmwatch.planning import Matrix, plan
+from mmwatch.engine.evaluate import evaluate_model
+from mmwatch.engine.plan import Matrix, plan
 from mmwatch.records import ModelRecord, ModelSource
 from mmwatch.types import GenerationParams, Probe, Response, Sample, SampleKind
 from storage.store import DuckDBStore
@@ -141,7 +141,7 @@ def test_attack_images_are_made_once_for_all_models(store: DuckDBStore) -> None:
 
 
 def test_cost_estimate_counts_only_priced_models() -> None:
-    from mmwatch.planning import EST_IMAGE_TOKENS, EST_TEXT_TOKENS, estimated_cost_usd
+    from mmwatch.engine.plan import EST_IMAGE_TOKENS, EST_TEXT_TOKENS, estimated_cost_usd
 
     priced = model("api").model_copy(update={"adapter_params": {"price_in_per_mtok": 2.0, "price_out_per_mtok": 10.0}})
     m = Matrix(models=[model("free"), priced], samples=samples(), attacks=[plugins.attacks.build("none"),

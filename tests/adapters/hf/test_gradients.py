@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from adapters.gradients import HFGradientModel
-from adapters.hf import HFAdapter, hf
+from adapters.hf.gradients import HFGradientModel
+from adapters.hf.adapter import HFAdapter, hf
 from mmwatch import plugins
 from mmwatch.types import GenerationParams, Sample, SampleKind
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmwatch.aio import run_sync
 from mmwatch.judges.runner import _safe_call
-from mmwatch.stats import wilson
+from mmwatch.analysis.stats import wilson
 from mmwatch.types import (
     ATTACK_SUCCESS_LABELS,
     ImageData,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mmwatch.config import RegressionConfig
 from mmwatch.records import AlertRecord, PairedOutcome
-from mmwatch.stats import holm, mcnemar_exact
+from mmwatch.analysis.stats import holm, mcnemar_exact
 from mmwatch.types import stable_hash
 
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from mmwatch.attacks.figstep import FIGSTEP_PROMPT
-from mmwatch.preview import preview, preview_prompts, preview_sample
+from mmwatch.attacks.preview import preview, preview_prompts, preview_sample
 from mmwatch.registry import UnknownPluginError
 
 
@@ -49,7 +49,7 @@ def test_unknown_attack_and_empty_text_fail_clearly(tmp_path: Path) -> None:
 
 
 def test_paths_and_prompts_from_one_run(tmp_path: Path) -> None:
-    from mmwatch.preview import preview_with_prompts
+    from mmwatch.attacks.preview import preview_with_prompts
 
     paths, prompts = preview_with_prompts("figstep", "Steps to bake bread.", tmp_path)
     assert [p.name for p in paths] == ["figstep-0-0.png"] and prompts == [FIGSTEP_PROMPT]
@@ -59,7 +59,7 @@ def test_paths_and_prompts_from_one_run(tmp_path: Path) -> None:
                                   "split-payload", "indirect-injection"])
 def test_every_sample_attack_previews(name: str, tmp_path: Path) -> None:
     """Each attack that works on a sample alone writes its images and prompts (sd-typo given a picture)."""
-    from mmwatch.preview import preview_with_prompts
+    from mmwatch.attacks.preview import preview_with_prompts
 
     picture = tmp_path / "picture.png"
     Image.new("RGB", (40, 30), "orange").save(picture)
@@ -71,7 +71,7 @@ def test_every_sample_attack_previews(name: str, tmp_path: Path) -> None:
 
 
 def test_multi_image_probe_writes_one_file_per_image_in_order(tmp_path: Path) -> None:
-    from mmwatch.preview import preview_probes, preview_with_prompts
+    from mmwatch.attacks.preview import preview_probes, preview_with_prompts
 
     (probe,) = preview_probes("figstep-pro", "Steps to bake bread at home.")
     paths, _ = preview_with_prompts("figstep-pro", "Steps to bake bread at home.", tmp_path)
@@ -81,7 +81,7 @@ def test_multi_image_probe_writes_one_file_per_image_in_order(tmp_path: Path) ->
 
 
 def test_params_parse_from_the_command_line() -> None:
-    from mmwatch.preview import parse_params
+    from mmwatch.attacks.preview import parse_params
 
     assert parse_params(["template=persona", "seed=3", "fallback="]) == {"template": "persona", "seed": 3,
                                                                         "fallback": ""}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discovery import discover
+from mmwatch.engine.discovery import discover
 from adapters.tiny import make_tiny_model
 from mmwatch.config import RunConfig
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from mmwatch.planning import PlannedCell
+from mmwatch.engine.plan import PlannedCell
 from mmwatch.plugins import ModelAdapter
 from mmwatch.records import CellRecord, Store
 from mmwatch.types import GenerationParams, Probe, Response

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from adapters.hf import build_prompt
+from adapters.hf.prompt import build_prompt
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mmwatch.calibration import Rate
+from mmwatch.analysis.calibration import Rate
 
 
 # --- detection benchmarks (hateful-meme style: scores and binary labels) ----------------------

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mmwatch.stats import holm, mcnemar_exact, wilson
+from mmwatch.analysis.stats import holm, mcnemar_exact, wilson
 
 
 def test_wilson_hand_computed() -> None:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from adapters.checkpoint import PickleWeightsError
-from adapters.hf import HFAdapter, build_prompt, hf, resolve_device, resolve_dtype
+from adapters.hf.adapter import HFAdapter, hf
+from adapters.hf.loading import resolve_device, resolve_dtype
+from adapters.hf.prompt import build_prompt
 from mmwatch.plugins import ModelAdapter
 from mmwatch.types import GenerationParams, ImageData, Probe
 
@@ -243,7 +245,7 @@ def test_registered_as_hf(tiny_llava: Path) -> None:
 
 def test_out_of_memory_halves_the_batch_and_remembers(tiny_llava, monkeypatch) -> None:
     """A batch that runs out of GPU memory is retried smaller; every probe still gets its answer."""
-    import adapters.hf as hf_module
+    import adapters.hf.generation as hf_module
     from mmwatch import plugins
     from mmwatch.types import GenerationParams, Probe
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from mmwatch.config import RegressionConfig
 from mmwatch.records import PairedOutcome
-from mmwatch.regression import compare, find_regressions
+from mmwatch.analysis.regression import compare, find_regressions
 
 
 def outcomes(model: str, order: float, successes: list[bool], attack: str = "figstep") -> list[PairedOutcome]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwatch.render import (
+from mmwatch.attacks.render import (
     FontNotFoundError,
     find_mono_bold_font,
     font_candidates,
