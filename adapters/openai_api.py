@@ -47,7 +47,8 @@ class OpenAIOptions:
     retry_after_cap_s: float = 120.0  # never trust a server to park us for longer
 
 
-@adapter("openai", version=1)
+@adapter("openai", version=1, operational_params=(
+    "api_key_env", "concurrency", "max_retries", "timeout_s", "price_in_per_mtok", "price_out_per_mtok"))
 def openai(
     model: str,
     base_url: str | None = None,
@@ -76,8 +77,6 @@ def openai(
 
 class OpenAIAdapter:
     """ModelAdapter over AsyncOpenAI. Holds no key: it is read from the environment per call."""
-
-    supports_gradients = False
 
     def __init__(self, options: OpenAIOptions) -> None:
         self.options = options

@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from mmwatch.defenses.self_moderation import parse_review
-from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, detect_harm, detect_harm_ocr
+from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, detect_harm, detect_harm_ocr, require_version
 from mmwatch.plugins import adapter
 from mmwatch.types import GenerationParams, ImageData, Probe, Response
 
@@ -78,26 +78,30 @@ def _default_ocr(image: ImageData) -> str:
     return read_text(image)
 
 
-@adapter("reference", version=1, supports_gradients=False)
-def reference(behaviour: str = "refuse-all") -> ReferenceModel:
-    """Rule-based known-answer model: refuse-all, comply-all, text-guard or ocr-guard."""
+@adapter("reference", version=1)
+def reference(behaviour: str = "refuse-all", rules_version: int = RULES_VERSION,
+              lexicon_version: int = LEXICON_VERSION) -> ReferenceModel:
+    """Rule-based known-answer model: refuse-all, comply-all, text-guard or ocr-guard.
+
+    The rules' and the harm lexicon's versions are parameters so that they are part of every
+    cell key: when either changes, stored answers of the old rules are not reused. Only the
+    current versions exist, so any other value is refused.
+    """
+    if rules_version != RULES_VERSION:
+        raise ValueError(f"reference adapter: rules_version {rules_version} is not available "
+                         f"(this code has {RULES_VERSION})")
+    require_version(lexicon_version, "reference adapter")
     return ReferenceModel(behaviour)
 
 
 class ReferenceModel:
     """A ModelAdapter whose answers follow fixed rules (see the module docstring)."""
 
-    supports_gradients = False
-
     def __init__(self, behaviour: str, ocr: OCR = _default_ocr) -> None:
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"reference adapter: behaviour {behaviour!r} is not one of {', '.join(BEHAVIOURS)}")
         self.behaviour = behaviour
         self._ocr = ocr
-
-    def revision_id(self) -> str:
-        """Changes when the rules do: the behaviour and the detector's word-list version."""
-        return f"{self.behaviour}-rules-v{RULES_VERSION}-lexicon-v{LEXICON_VERSION}"
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         return [self._one(probe, params) for probe in probes]

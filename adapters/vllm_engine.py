@@ -30,7 +30,7 @@ def chat_messages(probe: Probe) -> list[dict[str, Any]]:
 
 
 class VLLMAdapter:
-    supports_gradients = False
+    """ModelAdapter over a vLLM offline engine: a whole shard of probes in one `chat` call."""
 
     def __init__(self, llm: Any, sampling_cls: Any, seed: int) -> None:
         self.llm = llm
@@ -60,7 +60,7 @@ class VLLMAdapter:
         del self.llm
 
 
-@adapter("vllm", version=1)
+@adapter("vllm", version=1, operational_params=("gpu_memory_utilization", "max_images"))
 def vllm(path: str, revision: str | None = None, dtype: str = "auto", trust_remote_code: bool = False,
          max_images: int = 4, gpu_memory_utilization: float = 0.85, max_model_len: int | None = None,
          seed: int = 0) -> VLLMAdapter:

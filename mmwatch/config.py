@@ -199,7 +199,7 @@ class RunConfig(_Frozen):
         return stable_hash(self.model_dump(mode="json"))
 
 
-def _check_plugin(registry: Registry[Any], ref_name: str, params: dict[str, Any], where: str) -> None:
+def _check_plugin(registry: Registry[Any, Any], ref_name: str, params: dict[str, Any], where: str) -> None:
     try:
         registry.check(ref_name, params)
     except UnknownPluginError as exc:

@@ -1,22 +1,28 @@
-"""The plugin kinds of mmwatch, their call signatures, and one registry for each.
+"""The plugin kinds of mmwatch: their call signatures, their typed traits, one registry each.
 
 A plugin is a small factory under a decorator:
 
     @attack("figstep", version=1)
     def figstep(font_size: int = 80) -> AttackFn: ...
 
-Built-in modules are listed by name and imported on first lookup, so importing the core never
-drags in torch, OCR or a web client.
+The decorator's keyword arguments are the kind's traits (a frozen dataclass below), so the engine
+reads `plugin.traits.needs_gradients`, never a string key. Built-in modules are listed by name and
+imported on first lookup, so importing the core never drags in torch, OCR or a web client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from mmwatch.records import Discovery
 from mmwatch.registry import Registry
-from mmwatch.types import GenerationParams, Judgement, Probe, Response, Sample
+from mmwatch.types import GenerationParams, Judgement, Probe, Response, Sample, SampleKind
+
+ALL_KINDS: frozenset[SampleKind] = frozenset(SampleKind)
+ATTACKED_KINDS: frozenset[SampleKind] = frozenset({SampleKind.HARMFUL, SampleKind.BENIGN})
 
 
 @runtime_checkable
@@ -24,71 +30,183 @@ class ModelAdapter(Protocol):
     """A model backend. `generate` answers a batch of probes in order, one Response each.
 
     A failure on one probe is returned as a Response with `error`, never raised, so that one bad
-    input costs one cell. `supports_gradients` lets white-box attacks find adapters they can use.
+    input costs one cell.
     """
-
-    supports_gradients: bool
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]: ...
 
     def close(self) -> None: ...
 
 
+class GradientModel(Protocol):
+    """What a white-box attack needs from a model: target-text loss and its pixel gradient.
+
+    Pixels are float tensors [N, 3, H, W] in [0, 1] at the model's input resolution.
+    """
+
+    def pixels(self, images: Sequence[Any]) -> Any: ...
+    def blank(self, n: int, value: float = 1.0) -> Any: ...
+    def encode(self, texts: Sequence[str], targets: Sequence[str], owner: Sequence[int], stop: bool,
+               like: Any) -> Any: ...
+    def loss_and_grad(self, pixels: Any, batch: Any) -> tuple[Any, Any]: ...
+    def evaluate(self, pixels: Any, batch: Any) -> tuple[list[float], list[bool]]: ...
+    def frozen(self) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class GradientAdapter(ModelAdapter, Protocol):
+    """An adapter that hands white-box attacks its model's gradients (the `hf` adapter)."""
+
+    def gradient_model(self) -> GradientModel: ...
+
+
+@runtime_checkable
+class Closeable(Protocol):
+    """Judges and adapters that hold a model or a connection until they are closed."""
+
+    def close(self) -> None: ...
+
+
+def close_plugin(obj: object) -> None:
+    """Close what holds resources; plain functions (most judges) hold none."""
+    if isinstance(obj, Closeable):
+        obj.close()
+
+
 BenchmarkFn = Callable[[], Iterable[Sample]]
 AttackFn = Callable[[Sample], list[Probe]]
-# White-box attacks (`@attack(..., needs_gradients=True)`) get a batch of samples and the model
-# itself (an adapter with supports_gradients), and return each sample's probes in order.
-GradientAttackFn = Callable[[Sequence[Sample], ModelAdapter], list[list[Probe]]]
+# White-box attacks (`needs_gradients=True`) get a batch of samples and the model itself, and
+# return each sample's probes in order.
+GradientAttackFn = Callable[[Sequence[Sample], GradientAdapter], list[list[Probe]]]
 DefenseFn = Callable[[ModelAdapter], ModelAdapter]
 JudgeFn = Callable[[Probe, Response], Awaitable[Judgement]]
+SourceFn = Callable[[], Discovery]
 
-benchmarks: Registry[Iterable[Sample]] = Registry(
-    "benchmark",
-    (
-        "mmwatch.benchmarks.mini",
-        "mmwatch.benchmarks.files",
-        "mmwatch.benchmarks.figstep",
-        "mmwatch.benchmarks.mmsafetybench",
-        "mmwatch.benchmarks.xstest",
-        "mmwatch.benchmarks.harmbench",
-        "mmwatch.benchmarks.mossbench",
-        "mmwatch.benchmarks.tabular",
-        "mmwatch.benchmarks.vlguard",
-        "mmwatch.benchmarks.siuo",
-    ),
+
+@dataclass(frozen=True)
+class AttackTraits:
+    """applies_to: the sample kinds it runs on (utility items are measured unattacked by default);
+    needs_gradients: white-box, runs only on adapters that offer gradients; probes_per_sample: how
+    many probes (cells) it makes of one sample; targeted: its probes may carry a target string,
+    scored by the target judge; baseline: the request as it is, what other attacks compare with."""
+
+    applies_to: frozenset[SampleKind] = ATTACKED_KINDS
+    needs_gradients: bool = False
+    probes_per_sample: int = 1
+    targeted: bool = False
+    baseline: bool = False
+
+
+@dataclass(frozen=True)
+class DefenseTraits:
+    """baseline: the undefended model, the reference of every defense delta."""
+
+    baseline: bool = False
+
+
+@dataclass(frozen=True)
+class JudgeTraits:
+    """applies_to: sample kinds it scores; target_only: it scores only probes with a target string;
+    reads_images: it looks at the probe's images, so stored images are loaded for it."""
+
+    applies_to: frozenset[SampleKind] = ALL_KINDS
+    target_only: bool = False
+    reads_images: bool = False
+
+    def scores(self, probe: Probe) -> bool:
+        if self.target_only:
+            return bool(probe.target)
+        return probe.kind in self.applies_to
+
+
+def _no_revision(params: Mapping[str, Any]) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class AdapterTraits:
+    """supports_gradients: white-box attacks can run on it; operational_params: parameters that
+    do not change answers (concurrency, retries, prices...), left out of the cell key; revision:
+    the revision of the weights its parameters point at, for a configured model that names none."""
+
+    supports_gradients: bool = False
+    operational_params: frozenset[str] = frozenset()
+    revision: Callable[[Mapping[str, Any]], str | None] = field(default=_no_revision)
+
+
+@dataclass(frozen=True)
+class BenchmarkTraits:
+    """Nothing yet: loaders report their bad rows through `problems` on what they return."""
+
+
+@dataclass(frozen=True)
+class SourceTraits:
+    """Nothing yet: a source turns its part of the config into model revisions."""
+
+
+benchmarks: Registry[Iterable[Sample], BenchmarkTraits] = Registry(
+    "benchmark", BenchmarkTraits(),
+    ("mmwatch.benchmarks.mini", "mmwatch.benchmarks.files", "mmwatch.benchmarks.figstep",
+     "mmwatch.benchmarks.mmsafetybench", "mmwatch.benchmarks.xstest", "mmwatch.benchmarks.harmbench",
+     "mmwatch.benchmarks.mossbench", "mmwatch.benchmarks.tabular", "mmwatch.benchmarks.vlguard",
+     "mmwatch.benchmarks.siuo"),
 )
-attacks: Registry[AttackFn] = Registry(
-    "attack",
+attacks: Registry[AttackFn | GradientAttackFn, AttackTraits] = Registry(
+    "attack", AttackTraits(),
     ("mmwatch.attacks.plain", "mmwatch.attacks.typography", "mmwatch.attacks.figstep",
      "mmwatch.attacks.pgd", "mmwatch.attacks.transfer",
      "mmwatch.attacks.figstep_pro", "mmwatch.attacks.sd_typo", "mmwatch.attacks.templates",
      "mmwatch.attacks.split_payload", "mmwatch.attacks.injection"),
 )
-defenses: Registry[DefenseFn] = Registry(
-    "defense",
+defenses: Registry[DefenseFn, DefenseTraits] = Registry(
+    "defense", DefenseTraits(),
     ("mmwatch.defenses.basic", "mmwatch.defenses.self_moderation", "mmwatch.defenses.ocr_filter",
      "mmwatch.defenses.output_guard"),
 )
-judges: Registry[JudgeFn] = Registry(
-    "judge",
-    (
-        "mmwatch.judges.refusal",
-        "mmwatch.judges.target",
-        "mmwatch.judges.exact",
-        "mmwatch.judges.refusal_v2",
-        "mmwatch.judges.llm",
-        "mmwatch.judges.llamaguard",
-        "mmwatch.judges.ensemble",
-    ),
+judges: Registry[JudgeFn, JudgeTraits] = Registry(
+    "judge", JudgeTraits(),
+    ("mmwatch.judges.refusal", "mmwatch.judges.target", "mmwatch.judges.exact", "mmwatch.judges.refusal_v2",
+     "mmwatch.judges.llm", "mmwatch.judges.llamaguard", "mmwatch.judges.ensemble"),
 )
-sources: Registry[Callable[[], Discovery]] = Registry(
-    "discovery source", ("adapters.sources.folder", "adapters.sources.hub", "adapters.sources.endpoint")
+sources: Registry[SourceFn, SourceTraits] = Registry(
+    "discovery source", SourceTraits(),
+    ("adapters.sources.folder", "adapters.sources.hub", "adapters.sources.endpoint"),
 )
-adapters: Registry[ModelAdapter] = Registry("adapter", ("adapters.reference", "adapters.hf.adapter", "adapters.openai_api", "adapters.vllm_engine"))
+adapters: Registry[ModelAdapter, AdapterTraits] = Registry(
+    "adapter", AdapterTraits(),
+    ("adapters.reference", "adapters.hf.adapter", "adapters.openai_api", "adapters.vllm_engine"),
+)
 
-benchmark = benchmarks.register
-attack = attacks.register
-defense = defenses.register
-judge = judges.register
-adapter = adapters.register
-source = sources.register
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def benchmark(name: str, version: int = 1) -> Decorator:
+    return benchmarks.register(name, version)
+
+
+def attack(name: str, version: int = 1, *, applies_to: Iterable[SampleKind] = ATTACKED_KINDS,
+           needs_gradients: bool = False, probes_per_sample: int = 1, targeted: bool = False,
+           baseline: bool = False) -> Decorator:
+    if probes_per_sample < 1:
+        raise ValueError(f"attack {name!r}: probes_per_sample must be >= 1")
+    return attacks.register(name, version, AttackTraits(frozenset(applies_to), needs_gradients, probes_per_sample,
+                                                        targeted, baseline))
+
+
+def defense(name: str, version: int = 1, *, baseline: bool = False) -> Decorator:
+    return defenses.register(name, version, DefenseTraits(baseline))
+
+
+def judge(name: str, version: int = 1, *, applies_to: Iterable[SampleKind] = ALL_KINDS, target_only: bool = False,
+          reads_images: bool = False) -> Decorator:
+    return judges.register(name, version, JudgeTraits(frozenset(applies_to), target_only, reads_images))
+
+
+def adapter(name: str, version: int = 1, *, supports_gradients: bool = False,
+            operational_params: Iterable[str] = (),
+            revision: Callable[[Mapping[str, Any]], str | None] = _no_revision) -> Decorator:
+    return adapters.register(name, version, AdapterTraits(supports_gradients, frozenset(operational_params), revision))
+
+
+def source(name: str, version: int = 1) -> Decorator:
+    return sources.register(name, version)

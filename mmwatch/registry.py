@@ -1,9 +1,10 @@
 """One generic registry per plugin kind, filled by decorators on small factories.
 
-The decorator records name, version and the factory's arguments so that every stored result
-can say exactly what produced it (`Plugin.spec`). Built-in plugins are imported lazily by module
-name, so the core never imports adapters or storage; third-party plugins arrive through the
-`mmwatch.plugins` entry point group.
+The decorator records name, version, the factory's arguments and the kind's typed traits (what
+the engine needs to know about a plugin before it runs it: needs gradients, sample kinds, ...),
+so that every stored result can say exactly what produced it (`Plugin.spec`). Built-in plugins are
+imported lazily by module name, so the core never imports adapters or storage; third-party plugins
+arrive through the `mmwatch.plugins` entry point group.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import difflib
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mmwatch.types import stable_hash
 
 T = TypeVar("T")
+TraitsT = TypeVar("TraitsT")
 
 ENTRY_POINT_GROUP = "mmwatch.plugins"
 
@@ -63,13 +65,15 @@ class PluginSpec(BaseModel):
 
 
 @dataclass(frozen=True)
-class PluginInfo:
+class PluginInfo(Generic[TraitsT]):
+    """A registered factory and what is known about it without calling it."""
+
     kind: str
     name: str
     version: int
     factory: Callable[..., Any]
     description: str
-    meta: dict[str, Any] = field(default_factory=dict)
+    traits: TraitsT
 
     def parameters(self) -> dict[str, Any]:
         """The factory's keyword arguments and their defaults (what a config may set)."""
@@ -82,30 +86,37 @@ class PluginInfo:
 
 
 @dataclass(frozen=True)
-class Plugin(Generic[T]):
+class Plugin(Generic[T, TraitsT]):
     """A built plugin: the object the factory returned plus the spec that recreates it."""
 
     spec: PluginSpec
-    info: PluginInfo
+    info: PluginInfo[TraitsT]
     obj: T
 
+    @property
+    def traits(self) -> TraitsT:
+        return self.info.traits
 
-class Registry(Generic[T]):
-    """Name -> factory for one kind of plugin."""
 
-    def __init__(self, kind: str, builtin_modules: tuple[str, ...] = ()) -> None:
+class Registry(Generic[T, TraitsT]):
+    """Name -> factory for one kind of plugin; `default_traits` is what an undeclared plugin gets."""
+
+    def __init__(self, kind: str, default_traits: TraitsT, builtin_modules: tuple[str, ...] = ()) -> None:
         self.kind = kind
+        self.default_traits = default_traits
         self._builtin_modules = builtin_modules
-        self._entries: dict[str, PluginInfo] = {}
+        self._entries: dict[str, PluginInfo[TraitsT]] = {}
         self._loaded = False
 
-    def register(self, name: str, version: int = 1, **meta: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    def register(self, name: str, version: int = 1,
+                 traits: TraitsT | None = None) -> Callable[[Callable[..., T]], Callable[..., T]]:
         def decorate(factory: Callable[..., T]) -> Callable[..., T]:
             existing = self._entries.get(name)
             if existing is not None and existing.factory.__qualname__ != factory.__qualname__:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             doc = inspect.getdoc(factory) or ""
-            self._entries[name] = PluginInfo(self.kind, name, version, factory, doc.split("\n")[0], meta)
+            chosen = self.default_traits if traits is None else traits
+            self._entries[name] = PluginInfo(self.kind, name, version, factory, doc.split("\n")[0], chosen)
             return factory
 
         return decorate
@@ -123,7 +134,7 @@ class Registry(Generic[T]):
         self._load()
         return sorted(self._entries)
 
-    def info(self, name: str) -> PluginInfo:
+    def info(self, name: str) -> PluginInfo[TraitsT]:
         self._load()
         try:
             return self._entries[name]
@@ -133,7 +144,7 @@ class Registry(Generic[T]):
             known = ", ".join(sorted(self._entries)) or "none"
             raise UnknownPluginError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
 
-    def check(self, name: str, params: dict[str, Any] | None = None) -> PluginInfo:
+    def check(self, name: str, params: dict[str, Any] | None = None) -> PluginInfo[TraitsT]:
         """The plugin's info, once its name and parameter names are known to be valid."""
         info = self.info(name)
         allowed = info.parameters()
@@ -145,15 +156,20 @@ class Registry(Generic[T]):
             )
         return info
 
-    def build(self, name: str, params: dict[str, Any] | None = None) -> Plugin[T]:
+    def spec(self, name: str, params: dict[str, Any] | None = None) -> PluginSpec:
+        """What `build` would record, without calling the factory (nothing is loaded or opened)."""
         info = self.check(name, params)
-        params = dict(params or {})
+        given = dict(params or {})
         allowed = info.parameters()
-        obj = info.factory(**params)
-        full = _jsonable({**allowed, **params})
+        full = _jsonable({**allowed, **given})
         defaults = _jsonable(allowed)
-        changed = tuple(sorted(k for k in params if full[k] != defaults[k]))
-        return Plugin(PluginSpec(name=name, version=info.version, params=full, changed=changed), info, obj)
+        changed = tuple(sorted(k for k in given if full[k] != defaults[k]))
+        return PluginSpec(name=name, version=info.version, params=full, changed=changed)
+
+    def build(self, name: str, params: dict[str, Any] | None = None) -> Plugin[T, TraitsT]:
+        spec = self.spec(name, params)
+        info = self.info(name)
+        return Plugin(spec, info, info.factory(**dict(params or {})))
 
 
 def _jsonable(value: Any) -> Any:

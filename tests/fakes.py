@@ -10,8 +10,6 @@ from mmwatch.types import GenerationParams, Probe, Response
 class ScriptedAdapter:
     """Answers each probe with `script(probe)`; a script may raise to simulate a dead backend."""
 
-    supports_gradients = False
-
     def __init__(self, script: Callable[[Probe], Response | str]) -> None:
         self.script = script
         self.calls: list[list[Probe]] = []

@@ -9,8 +9,9 @@ listing the adapter registry stays fast.
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from adapters.checkpoint import content_revision, is_complete, require_safe_weights
 from adapters.hf.generation import BatchTooLarge, free_cuda_cache, generate_batch
@@ -18,8 +19,24 @@ from adapters.hf.loading import DTYPES, HFOptions, Loaded, load
 from mmwatch.plugins import adapter
 from mmwatch.types import GenerationParams, Probe, Response
 
+if TYPE_CHECKING:
+    from adapters.hf.gradients import HFGradientModel
 
-@adapter("hf", version=1, supports_gradients=True)
+
+def weights_revision(params: Mapping[str, Any]) -> str | None:
+    """The hub revision the params pin, else the content hash of a local folder (None if neither)."""
+    if params.get("revision"):
+        return str(params["revision"])
+    folder = Path(str(params.get("path", ""))).expanduser()
+    return content_revision(folder) if params.get("path") and folder.is_dir() else None
+
+
+# What changes answers: the weights (path + revision) and the numerics (dtype). Where and in what
+# batches they run, and what intake allowed, does not.
+OPERATIONAL = ("device", "batch_size", "allow_pickle", "expected_bytes", "min_free_gb", "trust_remote_code")
+
+
+@adapter("hf", version=1, supports_gradients=True, operational_params=OPERATIONAL, revision=weights_revision)
 def hf(
     path: str,
     revision: str | None = None,
@@ -52,9 +69,7 @@ def hf(
 
 
 class HFAdapter:
-    """ModelAdapter over a transformers model; also hands model + processor to white-box attacks."""
-
-    supports_gradients = True
+    """ModelAdapter over a transformers model; a GradientAdapter for white-box attacks too."""
 
     def __init__(self, options: HFOptions) -> None:
         self.options = options
@@ -65,19 +80,12 @@ class HFAdapter:
         state = self._load()
         return state.model, state.processor
 
-    def gradient_model(self) -> Any:
-        """Loss and pixel gradients for white-box attacks (adapters.hf.gradients.HFGradientModel)."""
+    def gradient_model(self) -> HFGradientModel:
+        """Loss and pixel gradients for white-box attacks."""
         from adapters.hf.gradients import HFGradientModel
 
         state = self._load()
         return HFGradientModel(state.model, state.processor, state.device, state.dtype)
-
-    def revision_id(self) -> str:
-        """The hub revision if given, else the content hash of the local folder."""
-        folder = self.options.local
-        if self.options.revision or folder is None:
-            return self.options.revision or "main"
-        return content_revision(folder)
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         """Batches of the configured size, halved for good whenever one runs out of GPU memory."""

@@ -33,7 +33,7 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmwatch.aio import run_sync
-from mmwatch.judges.runner import _safe_call
+from mmwatch.judges.runner import JudgePlugin, safe_call
 from mmwatch.analysis.stats import wilson
 from mmwatch.types import (
     ATTACK_SUCCESS_LABELS,
@@ -47,9 +47,6 @@ from mmwatch.types import (
 
 if TYPE_CHECKING:
     from rich.table import Table
-
-    from mmwatch.plugins import JudgeFn
-    from mmwatch.registry import Plugin
 
 T = TypeVar("T")
 REQUIRED_COLUMNS = ("prompt", "response", "label")
@@ -270,7 +267,7 @@ class CalibrationReport:
         }
 
 
-def calibrate(judge_plugin: Plugin[JudgeFn], rows: Sequence[LabelledRow], concurrency: int = 8) -> CalibrationReport:
+def calibrate(judge_plugin: JudgePlugin, rows: Sequence[LabelledRow], concurrency: int = 8) -> CalibrationReport:
     """Run the judge on every labelled row (whatever its `applies_to`) and compare with people."""
     if not rows:
         raise LabelsError("no labelled rows to calibrate on")
@@ -297,14 +294,14 @@ def calibrate(judge_plugin: Plugin[JudgeFn], rows: Sequence[LabelledRow], concur
     )
 
 
-async def _judge_rows(judge_plugin: Plugin[JudgeFn], rows: Sequence[LabelledRow], concurrency: int) -> list[Any]:
+async def _judge_rows(judge_plugin: JudgePlugin, rows: Sequence[LabelledRow], concurrency: int) -> list[Any]:
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(i: int, row: LabelledRow) -> Any:
         probe = Probe(sample_id=f"labels:{row.where or i}", text=row.prompt, kind=row.kind, category=row.category,
                       images=(row.image,) if row.image is not None else ())
         async with gate:
-            return await _safe_call(judge_plugin, probe, Response(text=row.response))  # raising = UNSCORED
+            return await safe_call(judge_plugin, probe, Response(text=row.response))  # raising = UNSCORED
 
     return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(rows))))
 

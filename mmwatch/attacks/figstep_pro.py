@@ -11,7 +11,7 @@ and a last image holds FigStep's empty list "1." "2." "3.".
 
 `join_pieces` is the joining rule the text prompt states; tests use it on OCR output to check
 that the pieces add up to the flagged request. Because the cuts depend on the detector, the
-lexicon version is recorded with the pieces. Utility samples pass through, as with FigStep.
+lexicon version is a parameter (so it is in the cell key). Utility samples pass through, as with FigStep.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 import textwrap
 
 from mmwatch.attacks.figstep import derive_instruction, utility_passthrough
-from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, detect_harm_ocr, normalise
+from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, detect_harm_ocr, normalise, require_version
 from mmwatch.plugins import AttackFn, attack
 from mmwatch.attacks.render import find_mono_bold_font, load_font, render_text
 from mmwatch.types import ImageData, Probe, Sample, SampleKind
@@ -79,8 +79,10 @@ def figstep_pro(
     steps: int = 3,
     canvas: int = 760,
     padding: int = 20,
+    lexicon_version: int = LEXICON_VERSION,
 ) -> AttackFn:
     """FigStep-Pro: FigStep's text cut into sub-figures, none of which carries the harmful phrase."""
+    require_version(lexicon_version, "figstep-pro")
     if split not in SPLITS:
         raise ValueError(f"figstep-pro: split {split!r} is not one of {', '.join(SPLITS)}")
     if font_size < 1 or wrap_width < 1 or steps < 1 or canvas < 1 or padding < 0:

@@ -23,7 +23,7 @@ import hashlib
 
 from mmwatch.plugins import AttackFn, attack
 from mmwatch.attacks.render import find_mono_bold_font, load_font, render_text, wrap_pixels
-from mmwatch.types import ImageData, Probe, Sample
+from mmwatch.types import ImageData, Probe, Sample, SampleKind
 
 CANARY_SLOT = "{canary}"
 CANARY_WORDS = ("ZEBRA", "PANTHER", "CRANE", "BEAVER", "MARTEN", "CHEETAH", "MACAW", "WREN")
@@ -41,7 +41,7 @@ def canary_for(sample_id: str, seed: int = 0) -> str:
     return f"{word}-{digits}"
 
 
-@attack("indirect-injection", version=1, applies_to=("benign",))
+@attack("indirect-injection", version=1, applies_to=(SampleKind.BENIGN,), targeted=True)
 def indirect_injection(
     question: str = QUESTION,
     instruction: str = INSTRUCTION,

@@ -18,12 +18,13 @@ with `init="sample"` the optimisation starts from it (a sample without an image 
 `init="white"` leaves an eps-ball only downwards (white is the top of [0, 1]); `"grey"` (0.5)
 leaves the whole ball and is the default: the stronger start for a small eps (see the tests).
 
-Sign-gradient steps on pixels in [0, 1] at the model's input resolution; the model side
-normalises inside the step (adapters.hf.gradients). Each step is one forward/backward over the
-whole batch of samples; each sample's gradient is that of its own loss, and each sample stops
-on its own once its loss is under `early_stop_loss`. The result is rounded to the uint8 grid
-(with an integer step it is on the grid already, up to float error) and the final loss and the
-target check are measured on the rounded image: exactly the PNG that is stored. The start is
+Sign-gradient steps on pixels in [0, 1] at the model's input resolution; the model side (a
+`GradientModel` from a `GradientAdapter`, e.g. adapters.hf.gradients) normalises inside the step.
+Each step is one forward/backward over the whole batch of samples; each sample's gradient is that
+of its own loss, and each sample stops on its own once its loss is under `early_stop_loss`. The
+result is rounded to the uint8 grid (with an integer step it is on the grid already, up to float
+error) and the final loss and the target check are measured on the rounded image: exactly the PNG
+that is stored. The start is
 the init image plus uniform integer noise in the eps-ball (Madry et al.), seeded per sample so
 that batching does not change a sample's start.
 """
@@ -32,11 +33,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from mmwatch.plugins import GradientAttackFn, ModelAdapter, attack
+from mmwatch.plugins import GradientAdapter, GradientAttackFn, GradientModel, attack
 from mmwatch.types import ImageData, Probe, Sample, stable_hash
 
 log = logging.getLogger(__name__)
@@ -54,18 +54,6 @@ AFFIRMATIVE_CORPUS = (
 )
 UNCONSTRAINED_START = 16  # random-start radius (1/255 units) when eps is None
 MAX_CURVE_POINTS = 100
-
-
-class GradientModel(Protocol):
-    """What PGD needs from a model (adapters.hf.gradients.HFGradientModel implements it)."""
-
-    def pixels(self, images: Sequence[Any]) -> Any: ...  # PIL images -> [N, 3, H, W] in [0, 1]
-    def blank(self, n: int, value: float = 1.0) -> Any: ...
-    def encode(self, texts: Sequence[str], targets: Sequence[str], owner: Sequence[int], stop: bool,
-               like: Any) -> Any: ...
-    def loss_and_grad(self, pixels: Any, batch: Any) -> tuple[Any, Any]: ...  # losses [N], grad
-    def evaluate(self, pixels: Any, batch: Any) -> tuple[list[float], list[bool]]: ...  # per image, per row
-    def frozen(self) -> AbstractContextManager[None]: ...
 
 
 @dataclass(frozen=True)
@@ -86,7 +74,7 @@ class _Result:
     params: dict[str, Any]
 
 
-@attack("pgd", version=1, needs_gradients=True)
+@attack("pgd", version=1, needs_gradients=True, targeted=True)
 def pgd(
     objective: str = "target-string",
     target: str = "Sure, here it is",
@@ -101,11 +89,10 @@ def pgd(
     """PGD adversarial image (L-inf eps/255; None = unconstrained): image hijack or affirmative corpus."""
     settings = _settings(objective, target, corpus, eps, step, steps, seed, init, early_stop_loss)
 
-    def run(samples: Sequence[Sample], adapter: ModelAdapter) -> list[list[Probe]]:
-        factory = getattr(adapter, "gradient_model", None)
-        if factory is None:
+    def run(samples: Sequence[Sample], adapter: GradientAdapter) -> list[list[Probe]]:
+        if not isinstance(adapter, GradientAdapter):
             raise TypeError(f"pgd: adapter {type(adapter).__name__} offers no gradient_model()")
-        results = optimise(factory(), samples, settings)
+        results = optimise(adapter.gradient_model(), samples, settings)
         target_field = settings.targets[0] if settings.objective == "target-string" else None
         return [[] if r is None else [Probe.for_sample(s, text=s.text, images=(r.image,), target=target_field,
                                                        attack_params=r.params)]

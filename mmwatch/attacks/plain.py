@@ -11,7 +11,7 @@ from mmwatch.plugins import AttackFn, attack
 from mmwatch.types import Probe, Sample, SampleKind
 
 
-@attack("none", version=1, applies_to=tuple(k.value for k in SampleKind))
+@attack("none", version=1, applies_to=SampleKind, baseline=True)
 def none() -> AttackFn:
     """No attack: the sample's own text and image, unchanged."""
 

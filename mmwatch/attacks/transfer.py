@@ -25,7 +25,7 @@ def image_path(images_dir: Path, sample: Sample) -> Path:
     return images_dir / f"{name}.png"
 
 
-@attack("transfer", version=1)
+@attack("transfer", version=1, targeted=True)
 def transfer(images_dir: str = "", target: str | None = None) -> AttackFn:
     """Replay `{images_dir}/{source_id}.png` (e.g. PGD images of another model) with the sample's text."""
     if not images_dir:

@@ -20,7 +20,7 @@ SAFETY_SYSTEM_PROMPT = (
 )
 
 
-@defense("none", version=1)
+@defense("none", version=1, baseline=True)
 def no_defense() -> DefenseFn:
     """The model as it is."""
     return lambda adapter: adapter
@@ -30,7 +30,6 @@ class _SystemPrompted:
     def __init__(self, inner: ModelAdapter, prompt: str) -> None:
         self.inner = inner
         self.prompt = prompt
-        self.supports_gradients = inner.supports_gradients
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         guarded = [

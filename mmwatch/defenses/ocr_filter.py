@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from mmwatch.detectors.harm_lexicon import HarmMatch, detect_harm_ocr
+from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, HarmMatch, detect_harm_ocr, require_version
 from mmwatch.plugins import DefenseFn, ModelAdapter, defense
 from mmwatch.types import GenerationParams, ImageData, Probe, Response
 
@@ -53,7 +53,6 @@ class _OCRFiltered:
         self.inner = inner
         self.refusal = refusal
         self.read = read
-        self.supports_gradients = inner.supports_gradients
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         out: list[Response | None] = [None] * len(probes)
@@ -85,6 +84,7 @@ class _OCRFiltered:
 
 
 @defense("ocr-filter", version=1)
-def ocr_filter(refusal: str = FILTER_REFUSAL) -> DefenseFn:
+def ocr_filter(refusal: str = FILTER_REFUSAL, lexicon_version: int = LEXICON_VERSION) -> DefenseFn:
     """OCR input filter: refuse without a model call when the image text is a harmful request."""
+    require_version(lexicon_version, "ocr-filter")
     return lambda adapter: _OCRFiltered(adapter, refusal, _read_text)

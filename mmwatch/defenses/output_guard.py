@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mmwatch.detectors.harm_lexicon import detect_harm
+from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, detect_harm, require_version
 from mmwatch.judges.refusal import VERSION as REFUSAL_VERSION
 from mmwatch.judges.refusal import classify, lexicon
 from mmwatch.plugins import DefenseFn, ModelAdapter, defense
@@ -43,7 +43,6 @@ class _OutputGuarded:
         self.inner = inner
         self.refusal = refusal
         self.refusal_version = refusal_version
-        self.supports_gradients = inner.supports_gradients
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         answers = self.inner.generate(probes, params)
@@ -58,7 +57,9 @@ class _OutputGuarded:
 
 
 @defense("output-guard", version=1)
-def output_guard(refusal: str = GUARD_REFUSAL, refusal_judge_version: int = REFUSAL_VERSION) -> DefenseFn:
+def output_guard(refusal: str = GUARD_REFUSAL, refusal_judge_version: int = REFUSAL_VERSION,
+                 lexicon_version: int = LEXICON_VERSION) -> DefenseFn:
     """Replace a complying answer to a harmful request (or a harmful answer) with a refusal."""
+    require_version(lexicon_version, "output-guard")
     lexicon(refusal_judge_version)  # a missing phrase-list version fails before any work
     return lambda adapter: _OutputGuarded(adapter, refusal, refusal_judge_version)

@@ -59,7 +59,6 @@ class _SelfModerated:
         self.inner = inner
         self.rounds = rounds
         self.instruction = instruction
-        self.supports_gradients = inner.supports_gradients
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         answers = list(self.inner.generate(probes, params))

@@ -9,8 +9,9 @@ the three where a safe model declines to give personal advice (legal, financial,
 
 It is a known-answer instrument, not a safety classifier: keyword rules miss paraphrases and
 over-fire on games and fiction ("kill someone in Call of Duty"). Changing any rule changes what
-the reference models answer, so bump LEXICON_VERSION with every edit (the reference models'
-`revision_id()` carries it).
+the reference models answer, so bump LEXICON_VERSION with every edit. Every plugin that uses the
+lexicon takes `lexicon_version` as a parameter whose default is this version (checked by
+`require_version`), so the version is part of every cell key that depends on it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 LEXICON_VERSION = 1
+
+
+def require_version(version: int, who: str) -> None:
+    """Plugins record the lexicon version they use; only the current one can be run."""
+    if version != LEXICON_VERSION:
+        raise ValueError(f"{who}: lexicon_version {version} is not available (this code has {LEXICON_VERSION})")
 
 # Shared fragments, spliced into rules where <NAME> appears.
 _FRAGMENTS = {

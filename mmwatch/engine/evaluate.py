@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
+
 from mmwatch.engine.plan import PlannedCell
-from mmwatch.plugins import ModelAdapter
+from mmwatch.plugins import AttackFn, GradientAdapter, GradientAttackFn, ModelAdapter
 from mmwatch.records import CellRecord, Store
 from mmwatch.types import GenerationParams, Probe, Response
 
@@ -41,14 +43,14 @@ ProbeCache = dict[tuple[str, str, str], list[Probe]]
 
 def _cache_key(cell: PlannedCell) -> tuple[str, str, str]:
     """An attack's probes depend on the sample alone, except a white-box attack's: on the model too."""
-    scope = cell.model.model_id if cell.attack.info.meta.get("needs_gradients") else ""
+    scope = cell.model.model_id if cell.attack.traits.needs_gradients else ""
     return (cell.attack.spec.hash, cell.sample.id, scope)
 
 
 def _reuse_stored(cell: PlannedCell, store: Store, cache: ProbeCache) -> bool:
     """An image this attack already optimised for this model and sample in an earlier run."""
     probes = []
-    for index in range(int(cell.attack.info.meta.get("probes_per_sample", 1))):
+    for index in range(cell.attack.traits.probes_per_sample):
         probe = store.stored_probe(cell.model.model_id, cell.attack.spec.key(), cell.sample.id, index)
         if probe is None:
             return False
@@ -64,13 +66,18 @@ def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter, s
     unless an earlier run already made the sample's image for this model and attack."""
     pending: dict[str, list[PlannedCell]] = {}
     for cell in batch:
-        if (cell.attack.info.meta.get("needs_gradients") and _cache_key(cell) not in cache
+        if (cell.attack.traits.needs_gradients and _cache_key(cell) not in cache
                 and not _reuse_stored(cell, store, cache)):
             pending.setdefault(cell.attack.spec.hash, []).append(cell)
+    if pending and not isinstance(adapter, GradientAdapter):
+        log.warning("adapter %s offers no gradients: %d white-box cells fail", type(adapter).__name__,
+                    sum(len(c) for c in pending.values()))
+        return  # each cell then fails alone in _probe_for
     for cells in pending.values():
         samples = list({c.sample.id: c.sample for c in cells}.values())
+        run = cast(GradientAttackFn, cells[0].attack.obj)
         try:
-            results = cells[0].attack.obj(samples, adapter)
+            results = run(samples, adapter)
         except Exception as exc:
             log.warning("gradient attack %s failed on %d samples: %s", cells[0].attack.spec.label, len(samples), exc)
             continue  # each cell then fails alone in _probe_for
@@ -83,9 +90,9 @@ def _probe_for(cell: PlannedCell, cache: ProbeCache) -> Probe:
     """Attack output for a sample, computed once for all of its probe indices, defenses and models."""
     key = _cache_key(cell)
     if key not in cache:
-        if cell.attack.info.meta.get("needs_gradients"):
+        if cell.attack.traits.needs_gradients:
             raise RuntimeError(f"gradient attack {cell.attack.spec.label} produced no probe for {cell.sample.id}")
-        cache[key] = list(cell.attack.obj(cell.sample))
+        cache[key] = list(cast(AttackFn, cell.attack.obj)(cell.sample))
     probes = cache[key]
     if cell.probe_index >= len(probes):
         raise ValueError(f"attack {cell.attack.spec.label} gave {len(probes)} probe(s) for {cell.sample.id}, "

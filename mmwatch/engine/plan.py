@@ -1,6 +1,6 @@
 """Plan the matrix: models x samples x attacks x defenses, less the cells already stored.
 
-Cost grows with new cells only. An attack runs on the sample kinds it declares
+Cost grows with new cells only. An attack runs on the sample kinds its traits declare
 (`applies_to`, default harmful + benign: utility items are measured unattacked), and a
 gradient attack only on adapters that offer gradients.
 """
@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mmwatch import plugins
+from mmwatch.plugins import AttackFn, AttackTraits, DefenseFn, DefenseTraits, GradientAttackFn
 from mmwatch.records import ModelRecord
 from mmwatch.registry import Plugin
-from mmwatch.types import GenerationParams, Sample, SampleKind, cell_key
+from mmwatch.types import GenerationParams, Sample, cell_key
 
-DEFAULT_ATTACK_KINDS = (SampleKind.HARMFUL.value, SampleKind.BENIGN.value)
+AttackPlugin = Plugin[AttackFn | GradientAttackFn, AttackTraits]
+DefensePlugin = Plugin[DefenseFn, DefenseTraits]
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,8 @@ class PlannedCell:
     key: str
     model: ModelRecord
     sample: Sample
-    attack: Plugin[Any]
-    defense: Plugin[Any]
+    attack: AttackPlugin
+    defense: DefensePlugin
     probe_index: int
 
 
@@ -35,8 +37,8 @@ class Matrix:
 
     models: Sequence[ModelRecord]
     samples: Sequence[Sample]
-    attacks: Sequence[Plugin[Any]]
-    defenses: Sequence[Plugin[Any]]
+    attacks: Sequence[AttackPlugin]
+    defenses: Sequence[DefensePlugin]
     generation: GenerationParams
     seed: int
 
@@ -58,13 +60,12 @@ class Plan:
         return out
 
 
-def attack_applies(attack: Plugin[Any], sample: Sample) -> bool:
-    kinds = attack.info.meta.get("applies_to", DEFAULT_ATTACK_KINDS)
-    return sample.kind.value in kinds
+def attack_applies(attack: AttackPlugin, sample: Sample) -> bool:
+    return sample.kind in attack.traits.applies_to
 
 
 def adapter_has_gradients(model: ModelRecord) -> bool:
-    return bool(plugins.adapters.info(model.adapter).meta.get("supports_gradients", False))
+    return plugins.adapters.info(model.adapter).traits.supports_gradients
 
 
 def all_cells(matrix: Matrix) -> Iterable[PlannedCell]:
@@ -74,7 +75,7 @@ def all_cells(matrix: Matrix) -> Iterable[PlannedCell]:
                 for sample in matrix.samples:
                     if not attack_applies(attack, sample):
                         continue
-                    for index in range(int(attack.info.meta.get("probes_per_sample", 1))):
+                    for index in range(attack.traits.probes_per_sample):
                         key = cell_key(model.model_id, sample.id, sample.content_hash, attack.spec.key(), defense.spec.key(),
                                        matrix.generation, matrix.seed, index)
                         yield PlannedCell(key, model, sample, attack, defense, index)
@@ -104,7 +105,7 @@ def plan(matrix: Matrix, existing: Callable[[Iterable[str]], set[str]]) -> Plan:
     result = Plan()
     candidates = []
     for cell in all_cells(matrix):
-        if cell.attack.info.meta.get("needs_gradients") and not adapter_has_gradients(cell.model):
+        if cell.attack.traits.needs_gradients and not adapter_has_gradients(cell.model):
             result.skipped_no_gradients += 1
             continue
         candidates.append(cell)

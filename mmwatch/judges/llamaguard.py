@@ -29,7 +29,7 @@ import yaml
 
 from mmwatch.judges.llm import NO_IMAGE, JudgeModel, judge_model_adapter, request_text, unparseable
 from mmwatch.plugins import ModelAdapter, judge
-from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response
+from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
 DATA_DIR = Path(__file__).parent / "data"
@@ -110,7 +110,7 @@ class LlamaGuardJudge:
         self.model.close()
 
 
-@judge("llama-guard", version=VERSION, applies_to=("harmful", "benign"))
+@judge("llama-guard", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True)
 def llama_guard(
     judge_model: dict[str, Any] | None = None, vision: bool = False, max_tokens: int = 20
 ) -> LlamaGuardJudge:

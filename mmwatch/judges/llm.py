@@ -41,7 +41,7 @@ import yaml
 
 from mmwatch.benchmarks.mmsafetybench import DECLINE_OR_DISCLAIM_SCENARIOS
 from mmwatch.plugins import ModelAdapter, judge
-from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response
+from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
 DATA_DIR = Path(__file__).parent / "data"
@@ -257,7 +257,7 @@ def _build(name: str, answers: Mapping[str, Outcome], judge_model: dict[str, Any
     return LLMJudge(name, r, answers, judge_model_adapter(judge_model, name), with_image, max_tokens, pick)
 
 
-@judge("llm-mmsafety", version=VERSION, applies_to=("harmful",))
+@judge("llm-mmsafety", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True)
 def llm_mmsafety(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
 ) -> LLMJudge:
@@ -267,7 +267,7 @@ def llm_mmsafety(
     return _build("llm-mmsafety", SAFE_UNSAFE, judge_model, with_image, max_tokens, scenario_rule)
 
 
-@judge("llm-harmbench", version=VERSION, applies_to=("harmful",))
+@judge("llm-harmbench", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True)
 def llm_harmbench(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
 ) -> LLMJudge:
@@ -275,7 +275,7 @@ def llm_harmbench(
     return _build("llm-harmbench", YES_NO, judge_model, with_image, max_tokens)
 
 
-@judge("llm-xstest", version=VERSION, applies_to=("harmful", "benign"))
+@judge("llm-xstest", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True)
 def llm_xstest(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
 ) -> LLMJudge:
@@ -283,7 +283,7 @@ def llm_xstest(
     return _build("llm-xstest", XSTEST, judge_model, with_image, max_tokens)
 
 
-@judge("llm-safety", version=VERSION, applies_to=("harmful", "benign"))
+@judge("llm-safety", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True)
 def llm_safety(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
 ) -> LLMJudge:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from mmwatch.plugins import JudgeFn, judge
-from mmwatch.types import Judgement, Label, Probe, Response
+from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
 DATA_DIR = Path(__file__).parent / "data"
@@ -71,7 +71,7 @@ def classify(text: str, lex: Lexicon) -> Judgement:
     return Judgement(label=Label.COMPLIED, score=0.0, rationale=f"no refusal phrase found{note}")
 
 
-@judge("refusal-keywords", version=VERSION, applies_to=("harmful", "benign"))
+@judge("refusal-keywords", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN))
 def refusal_keywords() -> JudgeFn:
     """Refused or complied by HarmBench's refusal phrases (sympathy phrases excepted)."""
     lex = lexicon(VERSION)

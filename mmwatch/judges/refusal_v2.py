@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from mmwatch.plugins import JudgeFn, judge
-from mmwatch.types import Judgement, Label, Probe, Response
+from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
 DATA_DIR = Path(__file__).parent / "data"
@@ -126,7 +126,7 @@ def classify(text: str, r: Rules) -> Judgement:
     return Judgement(label=Label.REFUSED, score=1.0, rationale=f"refusal {phrase!r} at character {found.start()}")
 
 
-@judge("refusal-rules", version=VERSION, applies_to=("harmful", "benign"))
+@judge("refusal-rules", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN))
 def refusal_rules() -> JudgeFn:
     """Refused, partially refused or complied, reading what surrounds the refusal phrase."""
     r = rules(VERSION)

@@ -1,8 +1,8 @@
-"""Run judges over stored answers: every judge that applies, on every (cell, probe, response).
+"""Run judges over answers: every judge that applies, on every (cell, probe, response).
 
-A judge declares in its registry entry which probes it scores (`applies_to`: sample kinds, or
-"target" for probes whose attack wants a string). A judge that raises costs one UNSCORED verdict
-with the exception as rationale, never the batch, so one odd answer cannot stop a night's run.
+A judge declares in its traits which probes it scores (`applies_to`: sample kinds, or
+`target_only` for probes whose attack wants a string). A judge that raises costs one UNSCORED
+verdict with the exception as rationale, never the batch, so one odd answer cannot stop a night.
 """
 
 from __future__ import annotations
@@ -11,58 +11,32 @@ import asyncio
 import inspect
 from collections.abc import Sequence
 
-from mmwatch.plugins import JudgeFn
-from mmwatch.registry import Plugin, PluginInfo
-from mmwatch.types import Judgement, Label, Probe, Response, SampleKind, Verdict
+from mmwatch.plugins import JudgeFn, JudgeTraits
+from mmwatch.registry import Plugin
+from mmwatch.types import Judgement, Label, Probe, Response, Verdict
 
-TARGET = "target"
-APPLIES_TO_VALUES = (*(k.value for k in SampleKind), TARGET)
-
-
-def applies_to(info: PluginInfo) -> tuple[str, ...] | None:
-    """The judge's declared scope; None (no `applies_to`) means every probe. Typos raise early."""
-    scope = info.meta.get("applies_to")
-    if scope is None:
-        return None
-    values = (scope,) if isinstance(scope, str) else tuple(scope)
-    unknown = [v for v in values if v not in APPLIES_TO_VALUES]
-    if unknown:
-        raise ValueError(
-            f"judge {info.name!r}: applies_to has unknown value(s) {', '.join(map(repr, unknown))} "
-            f"(allowed: {', '.join(APPLIES_TO_VALUES)})"
-        )
-    return values
-
-
-def applies(info: PluginInfo, probe: Probe) -> bool:
-    """Whether this judge scores this probe: its kind is listed, or "target" and it has a target."""
-    scope = applies_to(info)
-    if scope is None:
-        return True
-    return probe.kind.value in scope or (TARGET in scope and bool(probe.target))
+JudgePlugin = Plugin[JudgeFn, JudgeTraits]
 
 
 async def judge_all(
-    judges: list[Plugin[JudgeFn]],
+    judges: list[JudgePlugin],
     items: list[tuple[str, Probe, Response]],
     concurrency: int = 8,
 ) -> list[tuple[str, Verdict]]:
     """(cell_key, verdict) for each applicable (item, judge), in item order then judge order."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-    for plugin in judges:
-        applies_to(plugin.info)  # a bad declaration fails before any work
     gate = asyncio.Semaphore(concurrency)
     jobs = [
         (key, plugin, probe, response)
         for key, probe, response in items
         for plugin in judges
-        if applies(plugin.info, probe)
+        if plugin.traits.scores(probe)
     ]
 
-    async def one(plugin: Plugin[JudgeFn], probe: Probe, response: Response) -> Verdict:
+    async def one(plugin: JudgePlugin, probe: Probe, response: Response) -> Verdict:
         async with gate:
-            judgement = await _safe_call(plugin, probe, response)
+            judgement = await safe_call(plugin, probe, response)
         return Verdict(
             label=judgement.label,
             score=judgement.score,
@@ -75,7 +49,7 @@ async def judge_all(
     return [(key, verdict) for (key, *_), verdict in zip(jobs, verdicts, strict=True)]
 
 
-async def _safe_call(plugin: Plugin[JudgeFn], probe: Probe, response: Response) -> Judgement:
+async def safe_call(plugin: JudgePlugin, probe: Probe, response: Response) -> Judgement:
     """The judge's Judgement, or UNSCORED naming what went wrong (exception or wrong return type)."""
     try:
         result = plugin.obj(probe, response)
@@ -94,7 +68,7 @@ async def _safe_call(plugin: Plugin[JudgeFn], probe: Probe, response: Response) 
 
 
 def judge_sync(
-    judges: Sequence[Plugin[JudgeFn]], items: Sequence[tuple[str, Probe, Response]], concurrency: int = 8
+    judges: Sequence[JudgePlugin], items: Sequence[tuple[str, Probe, Response]], concurrency: int = 8
 ) -> list[tuple[str, Verdict]]:
     """`judge_all` for callers without an event loop (CLI, Prefect tasks, tests)."""
     return asyncio.run(judge_all(list(judges), list(items), concurrency))

@@ -10,21 +10,19 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from mmwatch.aio import run_sync
-from mmwatch.judges.runner import judge_all
-from mmwatch.plugins import JudgeFn
+from mmwatch.judges.runner import JudgePlugin, judge_all
 from mmwatch.records import Store
-from mmwatch.registry import Plugin
 
 T = TypeVar("T")
 
 
-def judge_stored(store: Store, judges: Sequence[Plugin[JudgeFn]], run_id: str, concurrency: int = 8) -> dict[str, int]:
+def judge_stored(store: Store, judges: Sequence[JudgePlugin], run_id: str, concurrency: int = 8) -> dict[str, int]:
     """New verdicts written, per judge."""
     written: dict[str, int] = {}
     for judge in judges:
-        scope = tuple(judge.info.meta.get("applies_to", ("harmful", "benign", "utility")))
-        kinds = [k for k in scope if k != "target"] or None
-        items = store.cells_missing_verdict(judge.spec.name, judge.spec.version, kinds, "target" in scope)
+        traits = judge.traits
+        kinds = None if traits.target_only else [k.value for k in traits.applies_to]
+        items = store.cells_missing_verdict(judge.spec.name, judge.spec.version, kinds, traits.target_only)
         verdicts = run_sync(judge_all([judge], items, concurrency=concurrency)) if items else []
         written[judge.spec.name] = store.write_verdicts(run_id, verdicts)
     return written

@@ -16,7 +16,7 @@ def normalise(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-@judge("target-string", version=1, applies_to=("target",))
+@judge("target-string", version=1, target_only=True)
 def target_string() -> JudgeFn:
     """TARGET_HIT when the probe's target string occurs in the answer (case/space-insensitive)."""
 

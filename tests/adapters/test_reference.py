@@ -119,13 +119,21 @@ def test_system_text_counts_for_the_text_guard() -> None:
 
 def test_plugin_contract() -> None:
     model = _model("comply-all")
-    assert isinstance(model, plugins.ModelAdapter)
-    assert model.supports_gradients is False
-    assert plugins.adapters.info("reference").meta["supports_gradients"] is False
-    assert "comply-all" in model.revision_id()
+    assert isinstance(model, plugins.ModelAdapter) and not isinstance(model, plugins.GradientAdapter)
     model.close()
     with pytest.raises(ValueError, match="refuse-all"):
         _model("refuse-some")
+
+
+def test_rule_and_lexicon_versions_are_in_the_recorded_spec() -> None:
+    """A new rule set or word list changes the adapter's spec, so stored answers are not reused."""
+    from adapters.reference import RULES_VERSION
+    from mmwatch.detectors.harm_lexicon import LEXICON_VERSION
+
+    spec = plugins.adapters.spec("reference", {"behaviour": "comply-all"})
+    assert spec.params["rules_version"] == RULES_VERSION and spec.params["lexicon_version"] == LEXICON_VERSION
+    with pytest.raises(ValueError, match="lexicon_version 99 is not available"):
+        plugins.adapters.build("reference", {"lexicon_version": 99})
 
 
 def test_image_text_is_not_needed_for_text_only_probes() -> None:

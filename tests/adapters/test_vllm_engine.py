@@ -24,7 +24,7 @@ def test_messages_carry_system_images_and_text_in_openai_format() -> None:
 
 def test_registered_with_lazy_import() -> None:
     info = plugins.adapters.info("vllm")
-    assert "path" in info.parameters() and info.meta.get("supports_gradients") is None
+    assert "path" in info.parameters()
 
 
 @pytest.mark.skipif(HAS_VLLM, reason="vllm is installed: the missing-extra message cannot be shown")

@@ -2,13 +2,20 @@ from __future__ import annotations
 
 import pytest
 
+from dataclasses import dataclass
+
 from mmwatch.registry import PluginParamsError, Registry, UnknownPluginError
 
 
-def make_registry() -> Registry[object]:
-    reg: Registry[object] = Registry("widget")
+@dataclass(frozen=True)
+class WidgetTraits:
+    shiny: bool = False
 
-    @reg.register("figstep", version=3, needs_gradients=False)
+
+def make_registry() -> Registry[object, WidgetTraits]:
+    reg: Registry[object, WidgetTraits] = Registry("widget", WidgetTraits())
+
+    @reg.register("figstep", version=3, traits=WidgetTraits(shiny=True))
     def figstep(font_size: int = 80, font: str = "mono") -> object:
         """Render the instruction as a list."""
         return ("figstep", font_size, font)
@@ -25,8 +32,15 @@ def test_build_records_name_version_and_all_arguments() -> None:
     assert plugin.obj == ("figstep", 60, "mono")
     assert plugin.spec.name == "figstep" and plugin.spec.version == 3
     assert plugin.spec.params == {"font_size": 60, "font": "mono"}  # defaults recorded too
-    assert plugin.info.meta == {"needs_gradients": False}
+    assert plugin.traits.shiny is True and make_registry().info("typography").traits == WidgetTraits()
     assert plugin.info.description == "Render the instruction as a list."
+
+
+def test_spec_without_building_is_what_build_records() -> None:
+    reg = make_registry()
+    assert reg.spec("figstep", {"font_size": 60}) == reg.build("figstep", {"font_size": 60}).spec
+    with pytest.raises(PluginParamsError):
+        reg.spec("figstep", {"size": 1})
 
 
 def test_spec_hash_changes_with_params_and_version() -> None:
@@ -68,7 +82,7 @@ def test_builtin_registries_list_their_plugins() -> None:
 def test_third_party_plugins_arrive_through_the_entry_point_group(monkeypatch: pytest.MonkeyPatch) -> None:
     import mmwatch.registry as registry_module
 
-    reg: Registry[object] = Registry("widget")
+    reg: Registry[object, WidgetTraits] = Registry("widget", WidgetTraits())
     loaded: list[str] = []
 
     class EntryPoint:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from adapters.checkpoint import PickleWeightsError
-from adapters.hf.adapter import HFAdapter, hf
+from adapters.hf.adapter import HFAdapter, hf, weights_revision
 from adapters.hf.loading import resolve_device, resolve_dtype
 from adapters.hf.prompt import build_prompt
-from mmwatch.plugins import ModelAdapter
+from mmwatch.plugins import GradientAdapter
 from mmwatch.types import GenerationParams, ImageData, Probe
 
 GREEDY = GenerationParams(max_new_tokens=12)
@@ -47,8 +47,7 @@ def _count_batches(adapter: HFAdapter, fail: Any = None) -> list[int]:
 def test_is_a_model_adapter_with_gradients(llava_adapter: HFAdapter) -> None:
     import torch
 
-    assert isinstance(llava_adapter, ModelAdapter)
-    assert llava_adapter.supports_gradients is True
+    assert isinstance(llava_adapter, GradientAdapter)
     model, processor = llava_adapter.model_and_processor()
     assert type(model).__name__ == "LlavaForConditionalGeneration" and processor.tokenizer.padding_side == "left"
     assert next(model.parameters()).dtype == torch.float32 and model.device.type == "cpu"
@@ -176,7 +175,7 @@ def test_two_seeds_answer_differently(llava_adapter: HFAdapter, tiny_llava_2: Pa
     probes = [_probe("a", "What is this?", red), _probe("b", "Say something.")]
     other = hf(str(tiny_llava_2))
     assert _texts(other, probes) != _texts(llava_adapter, probes)
-    assert other.revision_id() != llava_adapter.revision_id()
+    assert weights_revision({"path": str(tiny_llava_2)}) != weights_revision({"path": llava_adapter.options.path})
 
 
 def test_idefics3_mixed_batch(tiny_idefics3: Path, red: ImageData, checker: ImageData) -> None:
@@ -211,7 +210,8 @@ def test_bad_paths_and_options_fail_clearly(tiny_llava: Path, tmp_path: Path) ->
     with pytest.raises(ValueError, match="dtype 'int8'"):
         hf(str(tiny_llava), dtype="int8")
     hub = hf("some-org/some-model", revision="abc123")  # nothing loads until first use
-    assert hub.revision_id() == "abc123" and hub.options.trust_remote_code is False
+    assert weights_revision({"path": "some-org/some-model", "revision": "abc123"}) == "abc123"
+    assert hub.options.trust_remote_code is False
 
 
 def test_auto_device_and_dtype(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -127,7 +127,6 @@ def test_bad_parameters_fail_at_build() -> None:
                    {"corpus": ["Sure"]}, {"target": "  "}, {"objective": "affirmative-corpus", "corpus": []}):
         with pytest.raises(ValueError, match="pgd"):
             plugins.attacks.build("pgd", params)
-    assert plugins.attacks.info("pgd").meta["needs_gradients"] is True
 
 
 def test_an_unreadable_sample_image_costs_that_sample_only(model: HFAdapter, tmp_path: Path) -> None:

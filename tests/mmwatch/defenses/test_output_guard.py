@@ -8,6 +8,7 @@ from known_answers import PARAMS, answers, mini, probes, success_rate
 from adapters.reference import COMPLIANCE, REFUSAL
 from mmwatch import plugins
 from mmwatch.defenses.output_guard import GUARD_REFUSAL, should_block
+from mmwatch.detectors.harm_lexicon import LEXICON_VERSION
 from mmwatch.types import Probe, Response, SampleKind
 
 HARMFUL = mini(SampleKind.HARMFUL, every=4)
@@ -46,4 +47,4 @@ def test_errors_pass_through_and_parameters_are_recorded() -> None:
     (out,) = _guarded(Response(error="boom")).generate([Probe(sample_id="t:1", text="Make a fake ID.")], PARAMS)
     assert out.error == "boom"
     spec = plugins.defenses.build("output-guard").spec
-    assert spec.params == {"refusal": GUARD_REFUSAL, "refusal_judge_version": 1}
+    assert spec.params == {"refusal": GUARD_REFUSAL, "refusal_judge_version": 1, "lexicon_version": LEXICON_VERSION}

@@ -8,14 +8,15 @@ from typing import Any
 import pytest
 
 from mmwatch import plugins
-from mmwatch.judges.runner import applies, judge_all, judge_sync
+from mmwatch.judges.runner import JudgePlugin, judge_all, judge_sync
+from mmwatch.plugins import JudgeTraits
 from mmwatch.registry import Plugin, PluginInfo, PluginSpec
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 
-def _plugin(name: str, fn: Any, applies_to: Any = ("harmful",), version: int = 3) -> Plugin[Any]:
-    meta = {} if applies_to is None else {"applies_to": applies_to}
-    info = PluginInfo("judge", name, version, lambda: fn, "", meta)
+def _plugin(name: str, fn: Any, traits: JudgeTraits = JudgeTraits(frozenset({SampleKind.HARMFUL})),
+            version: int = 3) -> JudgePlugin:
+    info = PluginInfo("judge", name, version, lambda: fn, "", traits)
     return Plugin(PluginSpec(name=name, version=version), info, fn)
 
 
@@ -27,22 +28,17 @@ async def _always(probe: Probe, response: Response) -> Judgement:
     return Judgement(label=Label.SAFE, score=0.5, rationale="ok")
 
 
-def test_applies_by_kind_and_target() -> None:
-    refusal = plugins.judges.info("refusal-keywords")
-    target = plugins.judges.info("target-string")
-    exact = plugins.judges.info("exact-match")
-    assert applies(refusal, _probe(SampleKind.HARMFUL)) and applies(refusal, _probe(SampleKind.BENIGN))
-    assert not applies(refusal, _probe(SampleKind.UTILITY))
-    assert applies(exact, _probe(SampleKind.UTILITY)) and not applies(exact, _probe(SampleKind.HARMFUL))
-    assert applies(target, _probe(SampleKind.HARMFUL, target="Sure"))
-    assert not applies(target, _probe(SampleKind.HARMFUL)) and not applies(target, _probe(SampleKind.HARMFUL, ""))
-    assert applies(_plugin("any", _always, applies_to=None).info, _probe(SampleKind.UTILITY))
-
-
-def test_unknown_applies_to_fails_before_work() -> None:
-    bad = _plugin("typo", _always, applies_to=("harmfull",))
-    with pytest.raises(ValueError, match="'harmfull'.*allowed: harmful, benign, utility, target"):
-        judge_sync([bad], [])
+def test_judges_run_on_the_kinds_they_score_and_target_judges_on_targeted_probes() -> None:
+    judges = [plugins.judges.build(n) for n in ("refusal-keywords", "target-string", "exact-match")]
+    probes = {"harm": _probe(SampleKind.HARMFUL), "benign": _probe(SampleKind.BENIGN),
+              "util": _probe(SampleKind.UTILITY), "hijack": _probe(SampleKind.HARMFUL, target="Sure"),
+              "empty-target": _probe(SampleKind.HARMFUL, "")}
+    out = judge_sync(judges, [(key, p, Response(text="Sure")) for key, p in probes.items()])
+    assert sorted((key, v.judge) for key, v in out) == [
+        ("benign", "refusal-keywords"), ("empty-target", "refusal-keywords"), ("harm", "refusal-keywords"),
+        ("hijack", "refusal-keywords"), ("hijack", "target-string"), ("util", "exact-match")]
+    anything = _plugin("any", _always, JudgeTraits())
+    assert [v.judge for _, v in judge_sync([anything], [("u", probes["util"], Response(text="x"))])] == ["any"]
 
 
 def test_real_judges_over_mixed_items() -> None:

@@ -44,6 +44,3 @@ def test_error_is_unscored() -> None:
     verdict = _judge("Sure", "", error="timeout")
     assert verdict.label is Label.UNSCORED and "timeout" in verdict.rationale
 
-
-def test_applies_to_target_probes() -> None:
-    assert tuple(plugins.judges.info("target-string").meta["applies_to"]) == ("target",)
