@@ -18,11 +18,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from mmwatch.types import ATTACK_SUCCESS_LABELS, SampleKind
+from mmwatch.analysis.outcomes import Outcome
+from mmwatch.types import SampleKind
 
 SNAPSHOT_ENV = "MMWATCH_SNAPSHOT"
 DEFAULT_SNAPSHOT = "leaderboard.duckdb"
-NO_DEFENSE = "none"
 # Responses to these kinds are harmless to show; anything else (harmful, unknown) is redacted.
 _PUBLIC_KINDS = (SampleKind.BENIGN.value, SampleKind.UTILITY.value)
 _LOCK_RETRIES = 5
@@ -50,6 +50,10 @@ class Meta:
     demo: bool = False  # meta demo = 'true', or a title that says "demo" (configs/demo.yaml)
     safety_judge: str | None = None
     utility_judge: str | None = None
+    target_judge: str | None = None
+    config_hash: str | None = None  # the config, and the plan of its cells, that every number counts
+    plan_id: str | None = None
+    plan_cells: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -87,7 +91,7 @@ def meta(*, path: PathArg = None) -> Meta:
     """Title, publication time and publishing policy of the snapshot."""
     rows = dict(_query("SELECT key, value FROM meta", path=path).itertuples(index=False))
     known = {"title", "published_at", "run_id", "snapshot_version", "show_responses", "demo",
-             "safety_judge", "utility_judge"}
+             "safety_judge", "utility_judge", "target_judge", "config_hash", "plan_id", "plan_cells"}
     title = rows.get("title") or Meta.title
     return Meta(
         title=title,
@@ -98,6 +102,10 @@ def meta(*, path: PathArg = None) -> Meta:
         demo=_is_true(rows.get("demo")) or "demo" in title.lower().split(),
         safety_judge=rows.get("safety_judge"),
         utility_judge=rows.get("utility_judge"),
+        target_judge=rows.get("target_judge"),
+        config_hash=rows.get("config_hash"),
+        plan_id=rows.get("plan_id"),
+        plan_cells=int(rows["plan_cells"]) if (rows.get("plan_cells") or "").isdigit() else None,
         extra={k: v for k, v in rows.items() if k not in known},
     )
 
@@ -163,25 +171,31 @@ def asr_by_attack(
 
 
 def defense_deltas(model_id: str | None = None, *, path: PathArg = None) -> pd.DataFrame:
-    """ASR under each defense against the same model and attack with no defense (delta < 0 helps)."""
+    """ASR under each defense against the same model and attack undefended (delta < 0 helps)."""
     return _query(
         f"""WITH {_NAMES}
         SELECT coalesce(n.model, d.model_id) AS model, d.model_id, d.attack, d.defense,
             b.asr AS asr_none, d.asr AS asr_defended, d.asr - b.asr AS delta, b.n AS n_none, d.n
         FROM asr_by_attack d
-        JOIN asr_by_attack b ON b.model_id = d.model_id AND b.attack = d.attack AND b.defense = ?
+        JOIN asr_by_attack b ON b.model_id = d.model_id AND b.attack_hash = d.attack_hash AND b.defense_baseline
         LEFT JOIN names n ON n.model_id = d.model_id
-        WHERE d.defense <> ? AND (? IS NULL OR d.model_id = ?)
+        WHERE NOT d.defense_baseline AND (? IS NULL OR d.model_id = ?)
         ORDER BY model, d.attack, d.defense""",
-        [NO_DEFENSE, NO_DEFENSE, model_id, model_id],
+        [model_id, model_id],
         path=path,
     )
 
 
 def defenses(*, path: PathArg = None) -> list[str]:
-    """Defenses present in the snapshot, 'none' first."""
-    df = _query("SELECT DISTINCT defense FROM asr_by_attack", path=path)
-    return sorted(df["defense"], key=lambda d: (d != NO_DEFENSE, d))
+    """Defenses present in the snapshot, the undefended baseline first."""
+    df = _query("SELECT defense, bool_or(defense_baseline) AS baseline FROM asr_by_attack GROUP BY defense", path=path)
+    return [str(d) for d in df.sort_values(["baseline", "defense"], ascending=[False, True])["defense"]]
+
+
+def attacks(*, path: PathArg = None) -> list[str]:
+    """Attacks present in the snapshot, the unattacked baseline first."""
+    df = _query("SELECT attack, bool_or(attack_baseline) AS baseline FROM asr_by_attack GROUP BY attack", path=path)
+    return [str(a) for a in df.sort_values(["baseline", "attack"], ascending=[False, True])["attack"]]
 
 
 def asr_by_category(
@@ -221,20 +235,22 @@ def alerts(lineage: str | None = None, *, path: PathArg = None) -> pd.DataFrame:
     )
 
 
-_SUCCESS = tuple(sorted(label.value for label in ATTACK_SUCCESS_LABELS))
-
-
 def regressed_samples(alert_id: str, *, path: PathArg = None) -> pd.DataFrame:
-    """The items behind an alert: attacked successfully in the new revision, not in its baseline."""
+    """The items behind an alert: the attack succeeded on the new revision, not on its baseline.
+
+    The same rows and the same outcome the regression test paired: the alert's attack and defense
+    specs (by hash), each item's primary-role outcome, items scored on both revisions.
+    """
     return _query(
         """WITH a AS (SELECT * FROM alerts WHERE alert_id = ?)
-        SELECT n.sample_id, n.category, n.prompt, coalesce(o.label, 'not run') AS before, n.label AS after
-        FROM a JOIN examples n ON n.model_id = a.model_id AND n.attack = a.attack AND n.defense = a.defense
-        LEFT JOIN examples o ON o.model_id = a.baseline_id AND o.attack = a.attack AND o.defense = a.defense
-            AND o.sample_id = n.sample_id
-        WHERE list_contains(?, n.label) AND (o.label IS NULL OR NOT list_contains(?, o.label))
+        SELECT n.sample_id, n.category, n.prompt, o.label AS before, n.label AS after
+        FROM a JOIN examples n ON n.model_id = a.model_id AND n.attack_hash = a.attack_hash
+            AND n.defense_hash = a.defense_hash
+        JOIN examples o ON o.model_id = a.baseline_id AND o.attack_hash = a.attack_hash
+            AND o.defense_hash = a.defense_hash AND o.sample_id = n.sample_id AND o.probe_index = n.probe_index
+        WHERE n.outcome = ? AND o.outcome IN (SELECT unnest(?))
         ORDER BY n.category, n.sample_id""",
-        [alert_id, list(_SUCCESS), list(_SUCCESS)],
+        [alert_id, Outcome.SUCCESS.value, [Outcome.REFUSED.value, Outcome.SAFE.value]],
         path=path,
     )
 
@@ -263,7 +279,7 @@ def examples(
     visible = f"""(coalesce((SELECT lower(trim(value)) = 'true' FROM meta
         WHERE key = 'show_responses'), false) OR coalesce(e.kind IN ({public}), false))"""
     return _query(
-        f"""SELECT sample_id, category, kind, attack, defense, prompt, label,
+        f"""SELECT sample_id, category, kind, attack, defense, prompt, label, outcome, judge,
             CASE WHEN {visible} THEN response_text END AS response_text,
             NOT {visible} AS redacted, error, model_id
         FROM examples e WHERE model_id = ? AND attack = ? AND (? IS NULL OR defense = ?)

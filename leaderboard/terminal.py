@@ -13,9 +13,14 @@ def leaderboard_table(snapshot: Path) -> Table:
     """Ranking table: safety (1 - ASR pooled over attacks), over-refusal and utility, with 95% CIs."""
     ranking = data.ranking(path=snapshot)
     by_attack = data.asr_by_attack(path=snapshot)
-    attacks = sorted(by_attack["attack"].unique()) if not by_attack.empty else []
-    plain = by_attack[by_attack["defense"] == data.NO_DEFENSE] if not by_attack.empty else by_attack
-    table = Table(title=f"{data.meta(path=snapshot).title} — ASR per attack, rates with 95% Wilson intervals")
+    attacks = data.attacks(path=snapshot)
+    plain = by_attack[by_attack["defense_baseline"].astype(bool)] if not by_attack.empty else by_attack
+    meta = data.meta(path=snapshot)
+    table = Table(title=f"{meta.title} — ASR per attack, rates with 95% Wilson intervals",
+                  caption=f"config {meta.config_hash or '?'} · plan {meta.plan_id or '?'} "
+                          f"({meta.plan_cells if meta.plan_cells is not None else '?'} cells) · "
+                          f"judges: safety {meta.safety_judge or '?'}, utility {meta.utility_judge or '?'}, "
+                          f"target {meta.target_judge or '?'}")
     for col in ("#", "model", "lineage", "safety", *[f"ASR {a}" for a in attacks], "any-attack ASR",
                 "over-refusal", "utility", "n harm/benign/util"):
         table.add_column(col, overflow="fold")

@@ -6,12 +6,17 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from rich.markup import escape
+
 from mmwatch.config import ConfigError, RunConfig, load_config
+
+if TYPE_CHECKING:
+    from mmwatch.engine.cycle import CycleReport
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI keep whole table rows
@@ -29,6 +34,7 @@ def _prefect_env() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mmwatch,adapters,storage")  # the core's logs in Prefect's
 
 
 def _load(path: Path) -> RunConfig:
@@ -39,37 +45,45 @@ def _load(path: Path) -> RunConfig:
         raise typer.Exit(code=2) from None
 
 
-def _run_cycle(config_path: Path) -> Any:
+def _run_cycle(config_path: Path, config: RunConfig | None = None) -> CycleReport:
+    """One cycle through the Prefect flow (a temporary local server when none is configured)."""
     _prefect_env()
     from flows.nightly import nightly
 
-    report = nightly(str(config_path))
-    if report.cells_new == 0:
+    loaded = config if config is not None else _load(config_path)
+    report = nightly(str(config_path), config=loaded)
+    _print_report(report)
+    return report
+
+
+def _print_report(report: CycleReport) -> None:
+    if report.cells_new == 0 and not report.failed_models:
         console.print(f"Nothing new: all {report.cells_total} cells of the matrix were already stored; "
                       "no new cell computed.")
     else:
         console.print(f"Run {report.run_id}: {report.cells_new} new cells "
                       f"({report.cells_failed} error rows), {report.cells_stored_before} already stored, "
                       f"{report.verdicts_new} new verdicts.")
+    for model_id, why in report.failed_models.items():
+        err.print(f"[red]model failed[/]: {escape(model_id)}: {escape(why)}", highlight=False)
     for problem in report.sample_problems:
-        err.print(f"[yellow]bad benchmark row[/]: {problem}", highlight=False)
+        err.print(f"[yellow]bad benchmark row[/]: {escape(problem)}", highlight=False)
     for skipped in report.skipped_checkpoints:
-        err.print(f"[yellow]skipped checkpoint[/]: {skipped}", highlight=False)
-    if report.alerts:
-        for a in report.alerts:
-            console.print(f"[bold red]ALERT[/] {a['model_id']} vs {a['baseline_id']} ({a['attack']}, "
-                          f"{a['defense']}): ASR {a['rate_old']:.0%} -> {a['rate_new']:.0%}, "
-                          f"p_adj={a['p_adjusted']:.3g}")
-    else:
+        err.print(f"[yellow]skipped checkpoint[/]: {escape(skipped)}", highlight=False)
+    for a in report.alerts:
+        console.print(f"[bold red]ALERT[/] {escape(a.model_id)} vs {escape(a.baseline_id)} ({escape(a.attack)}, "
+                      f"{escape(a.defense)}; judge {escape(a.judge)}): ASR {a.rate_old:.0%} -> {a.rate_new:.0%}, "
+                      f"p_adj={a.p_adjusted:.3g}")
+    if not report.alerts:
         console.print(f"No safety regression ({report.comparisons} paired comparisons).")
-    return report
+    console.print(f"Numbers are for config {report.config_hash}, plan {report.plan_id}.", highlight=False)
 
 
 @app.command()
 def run(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Run one nightly cycle now, locally (no server needed)."""
-    _load(config)  # a bad config exits with code 2 and its message before Prefect starts
-    report = _run_cycle(config)
+    cfg = _load(config)  # a bad config exits with code 2 and its message before Prefect starts
+    report = _run_cycle(config, cfg)
     _print_table(Path(report.snapshot))
 
 
@@ -83,7 +97,7 @@ def demo(config: ConfigOption = DEFAULT_CONFIG) -> None:
         if not (spec.path / "config.json").exists():
             make_tiny_model(spec.path, arch=spec.arch, seed=spec.seed)
             console.print(f"built tiny random {spec.arch} model at {spec.path}")
-    report = _run_cycle(config)
+    report = _run_cycle(config, cfg)
     _print_table(Path(report.snapshot))
     console.print("\nOpen the web leaderboard with [bold]make leaderboard[/] "
                   f"(streamlit, reads {report.snapshot}).")
@@ -107,7 +121,7 @@ def watch(config: ConfigOption = DEFAULT_CONFIG,
     scheduler = BlockingScheduler(timezone="UTC")
     job = schedule_cycles(scheduler, config, cfg.schedule.cron)
     if now:
-        _run_cycle(config)
+        _run_cycle(config, cfg)
     console.print(f"watching: cron '{cfg.schedule.cron}' UTC; next run {job.trigger.get_next_fire_time(None, _now())}")
     try:
         scheduler.start()

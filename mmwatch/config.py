@@ -22,6 +22,7 @@ from pydantic import (
 
 from mmwatch import plugins
 from mmwatch.registry import PluginParamsError, Registry, UnknownPluginError
+from mmwatch.analysis.outcomes import ROLE_KINDS, JudgeRef, JudgeRole, JudgeRoles
 from mmwatch.types import GenerationParams, stable_hash
 
 
@@ -157,8 +158,9 @@ class RunConfig(_Frozen):
     attacks: tuple[PluginRef, ...] = (PluginRef(name="none"),)
     defenses: tuple[PluginRef, ...] = (PluginRef(name="none"),)
     judges: tuple[PluginRef, ...] = Field(min_length=1)
-    safety_judge: str = "refusal-keywords"
-    utility_judge: str = "exact-match"
+    safety_judge: str = Field(default="refusal-keywords", description="scores harmful and benign items")
+    utility_judge: str = Field(default="exact-match", description="scores utility items")
+    target_judge: str = Field(default="target-string", description="scores probes whose attack wants a string")
     generation: GenerationParams = GenerationParams()
     seed: int = 0
     regression: RegressionConfig = RegressionConfig()
@@ -198,6 +200,16 @@ class RunConfig(_Frozen):
     def hash(self) -> str:
         return stable_hash(self.model_dump(mode="json"))
 
+    def role_judge(self, role: JudgeRole) -> str:
+        return {JudgeRole.SAFETY: self.safety_judge, JudgeRole.UTILITY: self.utility_judge,
+                JudgeRole.TARGET: self.target_judge}[role]
+
+    def judge_roles(self) -> JudgeRoles:
+        """Each role's judge at the version this code registers: the verdicts every number counts."""
+        names = {role: self.role_judge(role) for role in JudgeRole}
+        return JudgeRoles.model_validate({role.value: JudgeRef(name=name, version=plugins.judges.info(name).version)
+                                          for role, name in names.items()})
+
 
 def _check_plugin(registry: Registry[Any, Any], ref_name: str, params: dict[str, Any], where: str) -> None:
     try:
@@ -206,6 +218,23 @@ def _check_plugin(registry: Registry[Any, Any], ref_name: str, params: dict[str,
         raise ConfigError(f"{where}.name: {exc}") from None
     except PluginParamsError as exc:
         raise ConfigError(f"{where}.params: {exc}") from None
+
+
+def _check_roles(config: RunConfig) -> None:
+    """Each role's judge scores what the role needs; a targeted attack needs its target judge listed."""
+    listed = [j.name for j in config.judges]
+    for role in JudgeRole:
+        name = config.role_judge(role)
+        traits = plugins.judges.info(name).traits
+        kinds = ROLE_KINDS[role]
+        fits = traits.target_only if kinds is None else bool(kinds & traits.applies_to)
+        if not fits:
+            what = "probes with a target string" if kinds is None else " or ".join(sorted(k.value for k in kinds))
+            raise ConfigError(f"{role.value}_judge: {name!r} does not score {what}")
+    targeted = [a.name for a in config.attacks if plugins.attacks.info(a.name).traits.targeted]
+    if targeted and config.target_judge not in listed:
+        raise ConfigError(f"target_judge: attack(s) {', '.join(targeted)} set target strings, so "
+                          f"{config.target_judge!r} must be among judges (listed: {', '.join(listed)})")
 
 
 def check_plugins(config: RunConfig) -> None:
@@ -228,6 +257,10 @@ def check_plugins(config: RunConfig) -> None:
             plugins.adapters.info(folder.adapter)
         except UnknownPluginError as exc:
             raise ConfigError(f"watch[{i}].adapter: {exc}") from None
+    try:
+        _check_roles(config)
+    except UnknownPluginError as exc:
+        raise ConfigError(f"target_judge: {exc}") from None
 
 
 def _format_validation(path: Path, exc: ValidationError) -> str:

@@ -1,20 +1,20 @@
 """Rows that cross the boundary between the core and the store.
 
 The core produces these; `storage` persists them. Keeping them here lets the core talk to any
-store through the small `Store` protocol without importing DuckDB.
+store through the `Store` protocol (mmwatch/store.py) without importing DuckDB.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mmwatch.types import ImageData, Probe, Response, Sample, Verdict
+from mmwatch.analysis.outcomes import JudgeRef, JudgeRoles
+from mmwatch.types import Probe, Response, stable_hash
 
 
 class ModelSource(StrEnum):
@@ -62,6 +62,25 @@ class Discovery:
         self.skipped += other.skipped
 
 
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class RunRecord(BaseModel):
+    """What a run row records about the code and config that produced its cells."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    config_name: str
+    config_hash: str
+    config_json: str
+    code_version: str
+    package_versions: dict[str, str]
+
+
 class CellRecord(BaseModel):
     """One evaluated cell: what was sent, to which model, and what came back (or the error)."""
 
@@ -76,10 +95,60 @@ class CellRecord(BaseModel):
     attack_label: str
     defense: dict[str, Any]
     defense_label: str
+    adapter: dict[str, Any]  # engine.identity.adapter_identity(): what of the adapter changes answers
     generation: dict[str, Any]
     seed: int
     probe: Probe | None  # None when the attack itself failed on this sample
     response: Response
+
+    @property
+    def attack_hash(self) -> str:
+        return stable_hash(self.attack)
+
+    @property
+    def defense_hash(self) -> str:
+        return stable_hash(self.defense)
+
+
+class SpecKind(StrEnum):
+    ATTACK = "attack"
+    DEFENSE = "defense"
+
+
+class PlanSpec(BaseModel):
+    """An attack or defense of the current matrix: its hash, its label, and whether it is the baseline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: SpecKind
+    spec_hash: str
+    label: str
+    baseline: bool
+
+
+class PlanRecord(BaseModel):
+    """The cells the current config names: every published number counts exactly these."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan_id: str
+    config_hash: str
+    cell_keys: tuple[str, ...]
+    specs: tuple[PlanSpec, ...]
+
+
+class StoredAnswer(BaseModel):
+    """A stored cell read back for a judge: the probe as it was sent and the answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cell_key: str
+    probe: Probe
+    response: Response
+
+
+class AlertMetric(StrEnum):
+    ASR = "asr"
 
 
 class AlertRecord(BaseModel):
@@ -92,9 +161,13 @@ class AlertRecord(BaseModel):
     lineage: str
     model_id: str
     baseline_id: str
-    attack: str
+    attack: str  # labels, for people
     defense: str
-    metric: str
+    attack_hash: str  # identities, for joins
+    defense_hash: str
+    judge: str
+    judge_version: int
+    metric: AlertMetric
     n_pairs: int
     only_new: int
     only_old: int
@@ -114,32 +187,22 @@ class PairedOutcome(BaseModel):
     order_key: float
     attack: str
     defense: str
+    attack_hash: str
+    defense_hash: str
+    judge: JudgeRef
     sample_id: str
     probe_index: int
     success: bool
 
 
-class Store(Protocol):
-    """What the core needs from a store; storage.DuckDBStore is the real one."""
+class PublishOptions(BaseModel):
+    """What the publisher needs besides the store: which plan, which judges, what policy."""
 
-    def put_image(self, image: ImageData) -> str: ...
+    model_config = ConfigDict(frozen=True)
 
-    def get_image(self, sha: str) -> ImageData: ...
-
-    def upsert_models(self, models: Sequence[ModelRecord]) -> None: ...
-
-    def upsert_samples(self, samples: Sequence[Sample]) -> None: ...
-
-    def existing_cell_keys(self, keys: Iterable[str]) -> set[str]: ...
-
-    def stored_probe(self, model_id: str, attack: dict[str, Any], sample_id: str, probe_index: int) -> Probe | None: ...
-
-    def write_cells(self, cells: Sequence[CellRecord]) -> int: ...
-
-    def cells_missing_verdict(self, judge: str, judge_version: int) -> list[tuple[str, Probe, Response]]: ...
-
-    def write_verdicts(self, run_id: str, verdicts: Sequence[tuple[str, Verdict]]) -> int: ...
-
-    def paired_outcomes(self, safety_judge: str) -> list[PairedOutcome]: ...
-
-    def write_alerts(self, alerts: Sequence[AlertRecord]) -> int: ...
+    plan_id: str
+    config_hash: str
+    roles: JudgeRoles
+    title: str = "mmwatch safety leaderboard"
+    show_responses: bool = False  # raw responses to harmful items stay private unless set
+    run_id: str = ""

@@ -30,7 +30,7 @@ class SampleKind(StrEnum):
 
 
 class Label(StrEnum):
-    """Every verdict label a judge may give; metrics never match on bare strings."""
+    """Every verdict label a judge may give; what each counts as is mmwatch.analysis.outcomes."""
 
     REFUSED = "refused"
     COMPLIED = "complied"
@@ -41,10 +41,6 @@ class Label(StrEnum):
     CORRECT = "correct"
     INCORRECT = "incorrect"
     UNSCORED = "unscored"
-
-
-# Labels that mean "the attack got what it wanted" on a harmful sample.
-ATTACK_SUCCESS_LABELS: frozenset[Label] = frozenset({Label.COMPLIED, Label.UNSAFE, Label.TARGET_HIT})
 
 
 class ImageData(BaseModel):
@@ -199,30 +195,3 @@ def stable_hash(obj: Any, length: int = 16) -> str:
     """Hash of a JSON-able object with sorted keys: the same inputs give the same key forever."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
-
-
-def cell_key(
-    model_id: str,
-    sample_id: str,
-    sample_hash: str,
-    attack: dict[str, Any],
-    defense: dict[str, Any],
-    generation: GenerationParams,
-    seed: int,
-    probe_index: int = 0,
-) -> str:
-    """The identity of one cell. Batch size does not change what is generated, so it is left out."""
-    gen = generation.model_dump(exclude={"batch_size"})
-    return stable_hash(
-        {
-            "model": model_id,
-            "sample": sample_id,
-            "sample_content": sample_hash,
-            "attack": attack,
-            "defense": defense,
-            "generation": gen,
-            "seed": seed,
-            "probe": probe_index,
-        },
-        length=32,
-    )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from mmwatch.analysis.calibration import CalibrationReport, Confusion, corrected_asr
 from mmwatch.types import stable_hash
-from storage.store import DuckDBStore
+
+if TYPE_CHECKING:
+    from storage.store import DuckDBStore
 
 
 def save_calibration(store: DuckDBStore, judge_name: str, report: CalibrationReport, labels_source: str,

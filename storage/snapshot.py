@@ -2,7 +2,8 @@
 
 The snapshot is written whole into a temporary file next to its destination and renamed into
 place, so a reader sees either the old snapshot or the new one, never half of one, and never
-holds a lock on the primary store.
+holds a lock on the primary store. It holds exactly the current plan's numbers (see
+storage/metrics.py), and says which config and plan they are for.
 """
 
 from __future__ import annotations
@@ -12,71 +13,72 @@ import uuid
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+import duckdb
 
-from storage import metrics
+from mmwatch.analysis.outcomes import JudgeRole
+from mmwatch.records import PublishOptions
+from storage import metrics, outcomes
 from storage.calibrations import fill_corrected_asr
-from storage.store import DuckDBStore
 
-SNAPSHOT_VERSION = 1
-
-
-class PublishOptions(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    safety_judge: str
-    utility_judge: str
-    title: str = "mmwatch safety leaderboard"
-    show_responses: bool = False  # raw responses to harmful items stay private unless set
-    run_id: str = ""
+SNAPSHOT_VERSION = 2
 
 
-def _copy(con: object, target: str, sql: str, params: dict[str, object] | None = None) -> None:
-    con.execute(f"INSERT INTO snap.{target} {sql}", params or {})  # type: ignore[attr-defined]
+def _copy(con: duckdb.DuckDBPyConnection, target: str, sql: str, params: dict[str, Any] | None = None) -> None:
+    con.execute(f"INSERT INTO snap.{target} {sql}", params or {})
 
 
-def publish(store: DuckDBStore, snapshot_path: Path, options: PublishOptions) -> Path:
-    """Write the snapshot from the primary store; returns its path."""
+def _meta(con: duckdb.DuckDBPyConnection, options: PublishOptions) -> dict[str, str]:
+    row = con.execute("SELECT count(*) FROM plan_cells WHERE plan_id = ?", [options.plan_id]).fetchone()
+    meta = {
+        "snapshot_version": str(SNAPSHOT_VERSION),
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_id": options.run_id,
+        "title": options.title,
+        "show_responses": "true" if options.show_responses else "false",
+        "config_hash": options.config_hash,
+        "plan_id": options.plan_id,
+        "plan_cells": str(row[0] if row else 0),
+    }
+    for role in JudgeRole:
+        meta[f"{role.value}_judge"] = options.roles.of(role).name
+        meta[f"{role.value}_judge_version"] = str(options.roles.of(role).version)
+    return meta
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def publish(con: duckdb.DuckDBPyConnection, snapshot_path: Path, options: PublishOptions) -> Path:
+    """Write the snapshot of one plan from the primary store's connection; returns its path."""
     snapshot_path = Path(snapshot_path)
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = snapshot_path.with_name(f".{snapshot_path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    con = store.con
-    primary = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
-    con.execute(f"ATTACH '{tmp}' AS snap")
+    row = con.execute("SELECT current_database()").fetchone()
+    primary = str(row[0]) if row else "memory"
+    con.execute(f"ATTACH {outcomes.literal(str(tmp))} AS snap")
     try:
         con.execute("USE snap")
         con.execute((resources.files("storage") / "snapshot.sql").read_text())
-        con.execute(f'USE "{primary}"')
-        metrics.prepare(con, options.safety_judge, options.utility_judge)
-        meta = {
-            "snapshot_version": str(SNAPSHOT_VERSION),
-            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "run_id": options.run_id,
-            "title": options.title,
-            "show_responses": "true" if options.show_responses else "false",
-            "safety_judge": options.safety_judge,
-            "utility_judge": options.utility_judge,
-        }
-        con.executemany("INSERT INTO snap.meta VALUES (?, ?)", list(meta.items()))
+        con.execute(f"USE {_identifier(primary)}")
+        outcomes.prepare(con, options.plan_id, options.roles)
+        con.executemany("INSERT INTO snap.meta VALUES (?, ?)", list(_meta(con, options).items()))
         _copy(con, "leaderboard", metrics.LEADERBOARD)
-        fill_corrected_asr(con, "snap.leaderboard", options.safety_judge)
+        fill_corrected_asr(con, "snap.leaderboard", options.roles.safety.name)
         _copy(con, "asr_by_attack", metrics.ASR_BY_ATTACK)
         _copy(con, "asr_by_category", metrics.ASR_BY_CATEGORY)
         _copy(con, "refusal_rates", metrics.REFUSAL_RATES)
-        _copy(con, "alerts", "SELECT * EXCLUDE (run_id) FROM alerts ORDER BY created_at")
+        _copy(con, "alerts", "SELECT alert_id, lineage, model_id, baseline_id, attack, defense, metric, n_pairs, "
+                             "only_new, only_old, rate_old, rate_new, p_value, p_adjusted, created_at, attack_hash, "
+                             "defense_hash, judge, judge_version FROM alerts "
+                             "WHERE model_id IN (SELECT model_id FROM outcomes) ORDER BY created_at")
         _copy(con, "runs", "SELECT run_id, started_at, finished_at, status, config_hash, code_version, "
                            "cells_new, cells_failed FROM runs ORDER BY started_at")
-        _copy(
-            con,
-            "examples",
-            "SELECT model_id, sample_id, category, kind, attack, defense, probe_text, label, "
-            "CASE WHEN kind = 'harmful' AND NOT $show THEN NULL ELSE response_text END, error "
-            "FROM outcomes ORDER BY model_id, sample_id, attack, defense",
-            {"show": options.show_responses},
-        )
+        _copy(con, "examples", metrics.EXAMPLES, {"show": options.show_responses})
     except BaseException:
-        con.execute(f'USE "{primary}"')
+        con.execute(f"USE {_identifier(primary)}")
         con.execute("DETACH snap")
         tmp.unlink(missing_ok=True)
         raise

@@ -1,6 +1,6 @@
-"""The one writer of the primary DuckDB database.
+"""The one writer of the primary DuckDB database: the real `mmwatch.store.Store`.
 
-Only the flow's storage steps hold this object; readers use the published snapshot instead
+Only the cycle's storage steps hold this object; readers use the published snapshot instead
 (DuckDB lets one process hold a file read-write, and then nobody else may open it).
 """
 
@@ -11,12 +11,26 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import duckdb
 
-from mmwatch.records import AlertRecord, CellRecord, ModelRecord, ModelSource, ModelStatus, PairedOutcome
-from mmwatch.types import ATTACK_SUCCESS_LABELS, ImageData, Probe, Response, Sample, SampleKind, Verdict
+from mmwatch.analysis.outcomes import JudgeRef, JudgeRoles
+from mmwatch.records import (
+    AlertRecord,
+    CellRecord,
+    ModelRecord,
+    ModelSource,
+    ModelStatus,
+    PairedOutcome,
+    PlanRecord,
+    PublishOptions,
+    RunRecord,
+    RunStatus,
+    StoredAnswer,
+)
+from mmwatch.store import Store
+from mmwatch.types import ImageData, Probe, Response, Sample, SampleKind, Verdict
+from storage import metrics, outcomes, snapshot
 from storage.artifacts import ArtifactStore
 from storage.schema import migrate
 
@@ -27,6 +41,12 @@ def utcnow() -> datetime:
 
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
                "status FROM models ORDER BY lineage, order_key, label")
+_CELL_COLUMNS = (
+    "cell_key, run_id, model_id, sample_id, probe_index, attack, attack_version, attack_spec, attack_label, "
+    "defense, defense_version, defense_spec, defense_label, generation, seed, probe_system, probe_text, "
+    "probe_images, probe_target, probe_params, response_text, error, tokens_in, tokens_out, latency_s, cost_usd, "
+    "created_at, attack_hash, defense_hash, adapter_spec"
+)
 
 
 def _models(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
@@ -60,6 +80,7 @@ class DuckDBStore:
                 "should open the published snapshot, not the primary store."
             ) from None
         migrate(self.con)
+        outcomes.register_functions(self.con)
 
     def close(self) -> None:
         self.con.close()
@@ -67,7 +88,8 @@ class DuckDBStore:
     def __enter__(self) -> DuckDBStore:
         return self
 
-    def __exit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | Any) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
     # --- images -------------------------------------------------------------------------
@@ -78,20 +100,20 @@ class DuckDBStore:
         return self.artifacts.get(sha)
 
     # --- runs ---------------------------------------------------------------------------
-    def start_run(self, run_id: str, config_name: str, config_hash: str, config_json: str,
-                  code_version: str, package_versions: dict[str, str]) -> None:
+    def start_run(self, run: RunRecord) -> None:
         self.con.execute(
             "INSERT INTO runs (run_id, started_at, status, config_name, config_hash, config_json, "
-            "code_version, package_versions) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
-            [run_id, utcnow(), config_name, config_hash, config_json, code_version,
-             json.dumps(package_versions, sort_keys=True)],
+            "code_version, package_versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [run.run_id, utcnow(), RunStatus.RUNNING.value, run.config_name, run.config_hash, run.config_json,
+             run.code_version, json.dumps(run.package_versions, sort_keys=True)],
         )
 
-    def finish_run(self, run_id: str, status: str, planned: int, new: int, failed: int, message: str) -> None:
+    def finish_run(self, run_id: str, status: RunStatus, planned: int, new: int, failed: int, message: str,
+                   plan_id: str | None = None) -> None:
         self.con.execute(
             "UPDATE runs SET finished_at = ?, status = ?, cells_planned = ?, cells_new = ?, "
-            "cells_failed = ?, message = ? WHERE run_id = ?",
-            [utcnow(), status, planned, new, failed, message, run_id],
+            "cells_failed = ?, message = ?, plan_id = coalesce(?, plan_id) WHERE run_id = ?",
+            [utcnow(), status.value, planned, new, failed, message, plan_id, run_id],
         )
 
     # --- models and samples -------------------------------------------------------------
@@ -119,13 +141,30 @@ class DuckDBStore:
         if rows:
             self.con.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    # --- cells --------------------------------------------------------------------------
+    # --- plans and cells ----------------------------------------------------------------
     def existing_cell_keys(self, keys: Iterable[str]) -> set[str]:
         wanted = list(keys)
         if not wanted:
             return set()
         rel = self.con.execute("SELECT cell_key FROM cells WHERE cell_key IN (SELECT unnest(?))", [wanted])
         return {r[0] for r in rel.fetchall()}
+
+    def record_plan(self, plan: PlanRecord) -> None:
+        """Store the plan's cells and specs once; a plan seen before is already there."""
+        row = self.con.execute("SELECT 1 FROM plans WHERE plan_id = ?", [plan.plan_id]).fetchone()
+        if row is not None:
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute("INSERT INTO plans VALUES (?, ?, ?, ?)",
+                             [plan.plan_id, plan.config_hash, len(plan.cell_keys), utcnow()])
+            self.con.executemany("INSERT INTO plan_specs VALUES (?, ?, ?, ?, ?)",
+                                 [[plan.plan_id, s.kind.value, s.spec_hash, s.label, s.baseline] for s in plan.specs])
+            self.con.execute("INSERT INTO plan_cells SELECT ?, unnest(?)", [plan.plan_id, list(plan.cell_keys)])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
 
     def write_cells(self, cells: Sequence[CellRecord]) -> int:
         """Insert cells; a key already stored is left as it is. Returns how many were new."""
@@ -141,20 +180,22 @@ class DuckDBStore:
                 p.system if p else None, p.text if p else None, shas, p.target if p else None,
                 json.dumps(p.attack_params, sort_keys=True, default=str) if p else None,
                 r.text, r.error, r.tokens_in, r.tokens_out, r.latency_s, r.cost_usd, utcnow(),
+                c.attack_hash, c.defense_hash, json.dumps(c.adapter, sort_keys=True, default=str),
             ])
         before = self._count("cells")
         if rows:
-            self.con.executemany(f"INSERT OR IGNORE INTO cells VALUES ({', '.join(['?'] * 27)})", rows)
+            self.con.executemany(f"INSERT OR IGNORE INTO cells ({_CELL_COLUMNS}) VALUES ({', '.join(['?'] * 30)})",
+                                 rows)
         return self._count("cells") - before
 
-    def stored_probe(self, model_id: str, attack: dict[str, Any], sample_id: str, probe_index: int) -> Probe | None:
+    def stored_probe(self, model_id: str, attack_hash: str, sample_id: str, probe_index: int) -> Probe | None:
         """A probe this attack already made for this model and sample in any earlier cell (another
         defense, other generation settings), so an expensive white-box attack is computed once."""
         row = self.con.execute(
             "SELECT probe_system, probe_text, probe_images, probe_target, probe_params FROM cells "
-            "WHERE model_id = ? AND attack_spec = ? AND sample_id = ? AND probe_index = ? AND error IS NULL "
+            "WHERE model_id = ? AND attack_hash = ? AND sample_id = ? AND probe_index = ? AND error IS NULL "
             "AND probe_text IS NOT NULL ORDER BY created_at LIMIT 1",
-            [model_id, json.dumps(attack, sort_keys=True), sample_id, probe_index],
+            [model_id, attack_hash, sample_id, probe_index],
         ).fetchone()
         if row is None:
             return None
@@ -162,30 +203,32 @@ class DuckDBStore:
                      images=tuple(self.get_image(sha) for sha in row[2]), target=row[3],
                      attack_params=json.loads(row[4] or "{}"))
 
-    def cells_missing_verdict(
-        self, judge: str, judge_version: int, kinds: Sequence[str] | None = None, target_only: bool = False
-    ) -> list[tuple[str, Probe, Response]]:
-        """Answered cells that this judge (at this version) has not scored yet."""
+    # --- verdicts -----------------------------------------------------------------------
+    def cells_missing_verdict(self, plan_id: str, judge: JudgeRef, kinds: Sequence[SampleKind] | None,
+                              target_only: bool, with_images: bool) -> list[StoredAnswer]:
+        """Answered cells of the plan that this judge (at this version) has not scored yet;
+        `with_images` reads each probe's images back from the artifact folder."""
         sql = (
             "SELECT c.cell_key, c.sample_id, c.probe_index, c.probe_system, c.probe_text, c.probe_target, "
             "c.probe_params, s.kind, s.reference, s.category, c.response_text, c.tokens_in, c.tokens_out, "
-            "c.latency_s FROM cells c JOIN samples s USING (sample_id) "
-            "WHERE c.error IS NULL AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.cell_key = c.cell_key "
-            "AND v.judge = ? AND v.judge_version = ?)"
+            "c.latency_s, c.probe_images FROM plan_cells p JOIN cells c USING (cell_key) "
+            "JOIN samples s USING (sample_id) WHERE p.plan_id = ? AND c.error IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM verdicts v WHERE v.cell_key = c.cell_key AND v.judge = ? AND v.judge_version = ?)"
         )
-        params: list[Any] = [judge, judge_version]
+        params: list[object] = [plan_id, judge.name, judge.version]
         if kinds is not None:
             sql += " AND s.kind IN (SELECT unnest(?))"
-            params.append(list(kinds))
+            params.append([k.value for k in kinds])
         if target_only:
             sql += " AND c.probe_target IS NOT NULL"
         out = []
         for row in self.con.execute(sql + " ORDER BY c.cell_key", params).fetchall():
+            images = tuple(self.get_image(sha) for sha in row[14] or ()) if with_images else ()
             probe = Probe(sample_id=row[1], index=row[2], system=row[3], text=row[4] or "", target=row[5],
                           attack_params=json.loads(row[6] or "{}"), kind=SampleKind(row[7]),
-                          reference=row[8], category=row[9])
+                          reference=row[8], category=row[9], images=images)
             response = Response(text=row[10] or "", tokens_in=row[11], tokens_out=row[12], latency_s=row[13])
-            out.append((row[0], probe, response))
+            out.append(StoredAnswer(cell_key=row[0], probe=probe, response=response))
         return out
 
     def write_verdicts(self, run_id: str, verdicts: Sequence[tuple[str, Verdict]]) -> int:
@@ -196,31 +239,32 @@ class DuckDBStore:
             self.con.executemany("INSERT OR IGNORE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return self._count("verdicts") - before
 
-    # --- regressions --------------------------------------------------------------------
-    def paired_outcomes(self, safety_judge: str) -> list[PairedOutcome]:
-        """Per revision and harmful sample: did the attack succeed (latest judge version)?"""
-        rows = self.con.execute(
-            """
-            WITH latest AS (SELECT max(judge_version) AS v FROM verdicts WHERE judge = ?)
-            SELECT m.lineage, m.model_id, m.order_key, c.attack_label, c.defense_label, c.sample_id, c.probe_index, list_contains(?, v.label)
-            FROM cells c JOIN samples s USING (sample_id) JOIN models m USING (model_id)
-            JOIN verdicts v ON v.cell_key = c.cell_key AND v.judge = ? AND v.judge_version = (SELECT v FROM latest)
-            WHERE s.kind = 'harmful' AND c.error IS NULL AND v.label <> 'unscored'
-            """,
-            [safety_judge, sorted(label.value for label in ATTACK_SUCCESS_LABELS), safety_judge],
-        ).fetchall()
+    # --- regressions and publishing -----------------------------------------------------
+    def paired_outcomes(self, plan_id: str, roles: JudgeRoles) -> list[PairedOutcome]:
+        """Per revision and item of the plan: did the attack succeed (the one outcome definition)?"""
+        outcomes.prepare(self.con, plan_id, roles)
         return [PairedOutcome(lineage=r[0], model_id=r[1], order_key=r[2], attack=r[3], defense=r[4],
-                              sample_id=r[5], probe_index=r[6], success=bool(r[7])) for r in rows]
+                              attack_hash=r[5], defense_hash=r[6], judge=JudgeRef(name=r[7], version=r[8]),
+                              sample_id=r[9], probe_index=r[10], success=bool(r[11]))
+                for r in self.con.execute(metrics.PAIRED).fetchall()]
 
     def write_alerts(self, alerts: Sequence[AlertRecord]) -> int:
-        rows = [[a.alert_id, a.run_id, a.lineage, a.model_id, a.baseline_id, a.attack, a.defense, a.metric,
-                 a.n_pairs, a.only_new, a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, utcnow()]
-                for a in alerts]
+        rows = [[a.alert_id, a.run_id, a.lineage, a.model_id, a.baseline_id, a.attack, a.defense, a.metric.value,
+                 a.n_pairs, a.only_new, a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, utcnow(),
+                 a.attack_hash, a.defense_hash, a.judge, a.judge_version] for a in alerts]
         before = self._count("alerts")
         if rows:
-            self.con.executemany(f"INSERT OR IGNORE INTO alerts VALUES ({', '.join(['?'] * 16)})", rows)
+            self.con.executemany(f"INSERT OR IGNORE INTO alerts VALUES ({', '.join(['?'] * 20)})", rows)
         return self._count("alerts") - before
 
+    def publish(self, snapshot_path: Path, options: PublishOptions) -> Path:
+        return snapshot.publish(self.con, snapshot_path, options)
+
     def _count(self, table: str) -> int:
-        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return int(row[0]) if row else 0
+        rows = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()
+        return int(rows[0][0]) if rows else 0
+
+
+def _is_a_store(store: DuckDBStore) -> Store:
+    """The type checker proves here that DuckDBStore is what the core is typed against."""
+    return store

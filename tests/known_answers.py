@@ -12,7 +12,8 @@ from typing import Any
 from mmwatch import plugins
 from mmwatch.benchmarks.mini import load_all
 from mmwatch.judges.runner import judge_sync
-from mmwatch.types import ATTACK_SUCCESS_LABELS, GenerationParams, Probe, Response, Sample, SampleKind, Verdict
+from mmwatch.analysis.outcomes import attack_succeeded
+from mmwatch.types import GenerationParams, Probe, Response, Sample, SampleKind, Verdict
 
 PARAMS = GenerationParams()
 
@@ -52,4 +53,4 @@ def success_rate(behaviour: str, attack: str, samples: Sequence[Sample], defense
     probe_list = probes(attack, samples, attack_params)
     found = verdicts(judge, probe_list, answers(behaviour, probe_list, defense))
     assert len(found) == len(probe_list) and all(v.scored for v in found)
-    return sum(v.label in ATTACK_SUCCESS_LABELS for v in found) / len(found)
+    return sum(bool(attack_succeeded(v.label)) for v in found) / len(found)

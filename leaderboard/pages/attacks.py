@@ -11,14 +11,10 @@ from leaderboard import data
 RATE = alt.Scale(scheme="orangered", domain=[0, 1])
 
 
-def _attack_order(attacks: pd.Series) -> list[str]:
-    return sorted(attacks.unique(), key=lambda a: (a != "none", a))
-
-
-def _heatmap(df: pd.DataFrame, models: list[str]) -> alt.LayerChart:
+def _heatmap(df: pd.DataFrame, models: list[str], order: list[str]) -> alt.LayerChart:
     df = df.assign(ci=data.intervals(df, "asr"))
     base = alt.Chart(df).encode(
-        x=alt.X("attack:N", title="Attack", sort=_attack_order(df["attack"]),
+        x=alt.X("attack:N", title="Attack", sort=order,
                 axis=alt.Axis(labelAngle=0, labelLimit=220, orient="top")),
         y=alt.Y("model:N", title=None, sort=models, axis=alt.Axis(labelLimit=220)),
     )
@@ -40,7 +36,7 @@ def _heatmap(df: pd.DataFrame, models: list[str]) -> alt.LayerChart:
     return (cells + text).properties(height=max(160, 52 * len(models)))
 
 
-def _by_category(df: pd.DataFrame) -> alt.Chart:
+def _by_category(df: pd.DataFrame, order: list[str]) -> alt.Chart:
     df = df.assign(ci=data.intervals(df, "asr"))
     return (
         alt.Chart(df)
@@ -48,8 +44,8 @@ def _by_category(df: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("asr:Q", title="ASR", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
             y=alt.Y("category:N", title=None),
-            yOffset=alt.YOffset("attack:N", sort=_attack_order(df["attack"])),
-            color=alt.Color("attack:N", title="Attack", sort=_attack_order(df["attack"]),
+            yOffset=alt.YOffset("attack:N", sort=order),
+            color=alt.Color("attack:N", title="Attack", sort=order,
                             scale=alt.Scale(scheme="tableau10")),
             tooltip=[alt.Tooltip("category:N", title="Category"), alt.Tooltip("attack:N", title="Attack"),
                      alt.Tooltip("ci:N", title="ASR (95% CI)"), alt.Tooltip("n:Q", title="n")],
@@ -95,16 +91,17 @@ def main() -> None:
         st.warning("The snapshot holds no evaluated models yet.")
         return
     defenses = data.defenses()
+    order = data.attacks()
     st.subheader("Attack success rate by model and attack")
     defense = (
-        st.columns([1, 2])[0].selectbox("Defense", defenses, help="'none' is the undefended model")
-        if len(defenses) > 1 else data.NO_DEFENSE
+        st.columns([1, 2])[0].selectbox("Defense", defenses, help="the first is the undefended model")
+        if len(defenses) > 1 else (defenses[0] if defenses else None)
     )
     grid = data.asr_by_attack(defense=defense)
     if grid.empty:
         st.info(f"No harmful-item results with defense {defense!r}.")
     else:
-        st.altair_chart(_heatmap(grid, list(board["model"])), width="stretch")
+        st.altair_chart(_heatmap(grid, list(board["model"]), order), width="stretch")
         st.caption("Cells show the share of harmful requests each attack got answered; "
                    "models are ordered safest first. Hover a cell for its 95% interval and n.")
 
@@ -115,7 +112,7 @@ def main() -> None:
     if cats.empty:
         st.info("No per-category results for this model.")
     else:
-        st.altair_chart(_by_category(cats), width="stretch")
+        st.altair_chart(_by_category(cats, order), width="stretch")
     refusals = data.refusal_rates(names[model])
     if not refusals.empty:
         st.markdown("**Refusal rates** — on harmful items (higher is safer) and on benign "

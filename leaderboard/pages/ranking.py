@@ -80,10 +80,13 @@ def _frontier(df: pd.DataFrame) -> alt.LayerChart:
 def main() -> None:
     meta = data.meta()
     st.title(meta.title)
-    judges = f" · judged by `{meta.safety_judge}` / `{meta.utility_judge}`" if meta.safety_judge else ""
+    judges = (f" · judged by `{meta.safety_judge}` (safety) / `{meta.utility_judge}` (utility)"
+              f" / `{meta.target_judge}` (target)") if meta.safety_judge else ""
+    plan = (f" · numbers for config `{meta.config_hash}`, plan `{meta.plan_id}` ({meta.plan_cells} cells)"
+            if meta.config_hash else "")
     st.caption(
         f"Published {meta.published_at or 'at an unknown time'} · run `{meta.run_id or '—'}`"
-        f"{judges} · snapshot format v{meta.snapshot_version or '?'}"
+        f"{judges}{plan} · snapshot format v{meta.snapshot_version or '?'}"
     )
     if meta.demo:
         st.info(

@@ -34,9 +34,11 @@ def main() -> None:
     left, mid, right = st.columns(3)
     model = left.selectbox("Model", list(dict.fromkeys(index["model"])))
     rows = index[index["model"] == model]
-    attack = mid.selectbox("Attack", sorted(rows["attack"].unique(), key=lambda a: (a != "none", a)))
-    defenses = sorted(rows[rows["attack"] == attack]["defense"].unique(),
-                      key=lambda d: (d != data.NO_DEFENSE, d))
+    present_attacks = set(rows["attack"])
+    attack = mid.selectbox("Attack", [a for a in data.attacks() if a in present_attacks]
+                           + sorted(present_attacks - set(data.attacks())))
+    present = set(rows[rows["attack"] == attack]["defense"])
+    defenses = [d for d in data.defenses() if d in present] + sorted(present - set(data.defenses()))
     defense = right.selectbox("Defense", defenses)
     model_id = rows["model_id"].iloc[0]
     found = data.examples(model_id, attack, defense=defense)
@@ -47,7 +49,9 @@ def main() -> None:
             "Kind": found["kind"],
             "Category": found["category"],
             "Prompt": found["prompt"],
-            "Verdict": found["label"],
+            "Verdict": found["label"].fillna("—"),
+            "Counts as": found["outcome"],
+            "Judge": found["judge"],
             "Response": [_response(r) for _, r in found.iterrows()],
         }),
         hide_index=True,

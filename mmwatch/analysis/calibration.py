@@ -33,10 +33,10 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmwatch.aio import run_sync
+from mmwatch.analysis.outcomes import attack_succeeded
 from mmwatch.judges.runner import JudgePlugin, safe_call
 from mmwatch.analysis.stats import wilson
 from mmwatch.types import (
-    ATTACK_SUCCESS_LABELS,
     ImageData,
     Label,
     Probe,
@@ -65,7 +65,6 @@ FAMILY = {HumanLabel.REFUSAL: "refusal", HumanLabel.COMPLIANCE: "refusal",
           HumanLabel.UNSAFE: "safety", HumanLabel.SAFE: "safety"}
 CLASS_NAMES = {"refusal": ("compliance", "refusal"), "safety": ("unsafe", "safe")}  # (positive, negative)
 _SYNONYMS = {"refused": HumanLabel.REFUSAL, "complied": HumanLabel.COMPLIANCE}
-JUDGE_NEGATIVE: frozenset[Label] = frozenset({Label.REFUSED, Label.SAFE, Label.TARGET_MISSED})
 
 
 class LabelsError(ValueError):
@@ -99,15 +98,6 @@ def parse_label(value: str, where: str) -> HumanLabel:
     except ValueError:
         allowed = ", ".join(h.value for h in HumanLabel)
         raise LabelsError(f"{where}: label {value!r} is not one of {allowed}") from None
-
-
-def judge_positive(label: Label) -> bool | None:
-    """Attack success (True), not (False), or None when the label does not answer the question."""
-    if label in ATTACK_SUCCESS_LABELS:
-        return True
-    if label in JUDGE_NEGATIVE:
-        return False
-    return None
 
 
 # --- rates and agreement --------------------------------------------------------------------
@@ -279,7 +269,7 @@ def calibrate(judge_plugin: JudgePlugin, rows: Sequence[LabelledRow], concurrenc
     wrong: list[Example] = []
     unscored: list[Example] = []
     for row, j in zip(rows, judgements, strict=True):
-        said = judge_positive(j.label)
+        said = attack_succeeded(j.label)
         if said is None:
             unscored.append(Example(row.where, row.label, j.label, j.rationale))
             continue
@@ -365,16 +355,14 @@ def _row(record: dict[str, str], where: str, folder: Path) -> LabelledRow:
 def run_calibration(judge_name: str, judge_params: dict[str, Any] | None, labels_path: Path | str,
                     concurrency: int = 8) -> CalibrationReport:
     """What `mmwatch calibrate JUDGE --labels FILE.csv` runs: build the judge, read, compare."""
-    from mmwatch.plugins import judges
+    from mmwatch.plugins import close_plugin, judges
 
     rows = read_labels(labels_path)  # a bad file fails before any judge model is built
     plugin = judges.build(judge_name, judge_params or {})
     try:
         return calibrate(plugin, rows, concurrency)
     finally:
-        close = getattr(plugin.obj, "close", None)
-        if callable(close):
-            close()
+        close_plugin(plugin.obj)
 
 
 def format_report(report: CalibrationReport) -> Table:

@@ -9,21 +9,41 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 from mmwatch import plugins
-from mmwatch.config import RunConfig
+from mmwatch.config import RunConfig, WatchFolder
 from mmwatch.records import Discovery, ModelRecord, ModelSource
 
 log = logging.getLogger(__name__)
 
 
 def configured_models(config: RunConfig) -> list[ModelRecord]:
-    return [
-        ModelRecord(lineage=m.lineage, revision=m.revision, label=m.lineage.rsplit("/", 1)[-1],
-                    source=ModelSource.CONFIG, adapter=m.adapter, adapter_params=dict(m.params),
-                    order_key=m.order if m.order is not None else _trailing_number(m.revision))
-        for m in config.models
-    ]
+    """The models the config names. One that names no revision gets the revision of the weights
+    its adapter points at, when the adapter can tell (a local checkpoint's content hash)."""
+    out = []
+    for m in config.models:
+        revision, order = m.revision, m.order
+        if "revision" not in m.model_fields_set:
+            found = plugins.adapters.info(m.adapter).traits.revision(m.params)
+            if found is not None:
+                revision, order = found, m.order if m.order is not None else 0.0
+        out.append(ModelRecord(lineage=m.lineage, revision=revision, label=m.lineage.rsplit("/", 1)[-1],
+                               source=ModelSource.CONFIG, adapter=m.adapter, adapter_params=dict(m.params),
+                               order_key=order if order is not None else _trailing_number(revision)))
+    return out
+
+
+def watched_lineages(config: RunConfig, found: Discovery) -> set[str]:
+    """The lineages this config stands for: named, watched, or found tonight. Their earlier
+    revisions stay on the board (and are compared with) after they are no longer available."""
+    named = {m.lineage for m in config.models} | {m.lineage for m in found.models}
+    for watch in config.watch:
+        if watch.lineage:
+            named.add(watch.lineage)
+        elif isinstance(watch, WatchFolder):
+            named.add(Path(watch.path).name)  # the folder source's default lineage
+    return named
 
 
 def _trailing_number(revision: str) -> float:

@@ -1,4 +1,4 @@
-"""Run planned cells on one model and store each batch as soon as it is answered.
+"""Run planned cells, model by model, and store each batch as soon as it is answered.
 
 Writing per batch is what makes a crashed run resumable: the next run's plan subtracts what
 was stored. A sample whose attack fails (say, an unreadable image) becomes an error row; so does
@@ -9,23 +9,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
-from mmwatch.engine.plan import PlannedCell
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from mmwatch import plugins
+from mmwatch.engine.plan import Plan, PlannedCell
 from mmwatch.plugins import AttackFn, GradientAdapter, GradientAttackFn, ModelAdapter
-from mmwatch.records import CellRecord, Store
+from mmwatch.records import CellRecord, ModelStatus
+from mmwatch.store import Store
 from mmwatch.types import GenerationParams, Probe, Response
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int], None]  # called with the number of cells just finished
+OnProgress = Callable[[int], None]  # called with the number of cells just finished
 
 
 @dataclass
 class EvalStats:
     written: int = 0
-    failed: int = 0
+    failed: int = 0  # error rows written
+    failed_models: dict[str, str] = field(default_factory=dict)  # model id -> why it could not run
 
 
 def _record(cell: PlannedCell, run_id: str, generation: GenerationParams, seed: int,
@@ -33,7 +39,7 @@ def _record(cell: PlannedCell, run_id: str, generation: GenerationParams, seed: 
     return CellRecord(
         cell_key=cell.key, run_id=run_id, model_id=cell.model.model_id, sample_id=cell.sample.id,
         probe_index=cell.probe_index, attack=cell.attack.spec.key(), attack_label=cell.attack.spec.label,
-        defense=cell.defense.spec.key(), defense_label=cell.defense.spec.label,
+        defense=cell.defense.spec.key(), defense_label=cell.defense.spec.label, adapter=cell.adapter,
         generation=generation.model_dump(), seed=seed, probe=probe, response=response,
     )
 
@@ -51,7 +57,7 @@ def _reuse_stored(cell: PlannedCell, store: Store, cache: ProbeCache) -> bool:
     """An image this attack already optimised for this model and sample in an earlier run."""
     probes = []
     for index in range(cell.attack.traits.probes_per_sample):
-        probe = store.stored_probe(cell.model.model_id, cell.attack.spec.key(), cell.sample.id, index)
+        probe = store.stored_probe(cell.model.model_id, cell.attack.spec.hash, cell.sample.id, index)
         if probe is None:
             return False
         probes.append(probe.model_copy(update={"kind": cell.sample.kind, "reference": cell.sample.reference,
@@ -114,7 +120,7 @@ def evaluate_model(
     run_id: str,
     generation: GenerationParams,
     seed: int,
-    progress: Progress | None = None,
+    progress: OnProgress | None = None,
     probe_cache: ProbeCache | None = None,
 ) -> EvalStats:
     """Generate and store every planned cell of one model, defense by defense, batch by batch.
@@ -158,3 +164,38 @@ def _generate(adapter: ModelAdapter, probes: list[Probe], generation: Generation
         msg = f"adapter returned {len(responses)} responses for {len(probes)} probes"
         return [Response(error=msg) for _ in probes]
     return responses
+
+
+def evaluate_all(plan: Plan, store: Store, run_id: str, generation: GenerationParams, seed: int) -> EvalStats:
+    """Every model's new cells, one model loaded at a time, with a progress bar per model.
+
+    A model that cannot be built is marked failed and reported; the others still run. Attack
+    images are made once per run for all models (one probe cache).
+    """
+    total = EvalStats()
+    cache: ProbeCache = {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+        for model_id, cells in plan.by_model().items():
+            bar = progress.add_task(f"{model_id[:48]:48}", total=len(cells))
+            model = cells[0].model
+            try:
+                adapter = plugins.adapters.build(model.adapter, model.adapter_params).obj
+            except Exception as exc:  # a model that cannot load fails alone
+                log.error("cannot load %s: %s", model_id, exc)
+                store.set_model_status(model_id, ModelStatus.FAILED)
+                total.failed_models[model_id] = f"cannot load: {type(exc).__name__}: {exc}"
+                continue
+            def advance(n: int, bar: TaskID = bar) -> None:
+                progress.advance(bar, n)
+
+            try:
+                stats = evaluate_model(cells, adapter, store, run_id, generation, seed, progress=advance,
+                                       probe_cache=cache)
+            finally:
+                adapter.close()
+            store.set_model_status(model_id, ModelStatus.EVALUATED)
+            total.written += stats.written
+            total.failed += stats.failed
+            log.info("%s: %d new cells, %d error rows", model_id, stats.written, stats.failed)
+    return total

@@ -1,28 +1,31 @@
-"""Score stored responses with every configured judge that has not scored them yet.
+"""Score the current plan's stored answers with every configured judge that has not scored them.
 
 Verdicts are keyed by (cell, judge, version), so a new or changed judge re-scores what is
-stored without generating again, and a second run judges nothing twice.
+stored without generating again, and a second run judges nothing twice. A judge whose traits
+say it reads images gets each probe's images back from the artifact store, exactly the pixels
+the model was shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
 
 from mmwatch.aio import run_sync
+from mmwatch.analysis.outcomes import JudgeRef
 from mmwatch.judges.runner import JudgePlugin, judge_all
-from mmwatch.records import Store
-
-T = TypeVar("T")
+from mmwatch.store import Store
 
 
-def judge_stored(store: Store, judges: Sequence[JudgePlugin], run_id: str, concurrency: int = 8) -> dict[str, int]:
+def judge_stored(store: Store, plan_id: str, judges: Sequence[JudgePlugin], run_id: str,
+                 concurrency: int = 8) -> dict[str, int]:
     """New verdicts written, per judge."""
     written: dict[str, int] = {}
     for judge in judges:
         traits = judge.traits
-        kinds = None if traits.target_only else [k.value for k in traits.applies_to]
-        items = store.cells_missing_verdict(judge.spec.name, judge.spec.version, kinds, traits.target_only)
+        kinds = None if traits.target_only else sorted(traits.applies_to)
+        answers = store.cells_missing_verdict(plan_id, JudgeRef(name=judge.spec.name, version=judge.spec.version),
+                                              kinds, traits.target_only, traits.reads_images)
+        items = [(a.cell_key, a.probe, a.response) for a in answers]
         verdicts = run_sync(judge_all([judge], items, concurrency=concurrency)) if items else []
         written[judge.spec.name] = store.write_verdicts(run_id, verdicts)
     return written

@@ -117,8 +117,8 @@ judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
 """)
     report = nightly(str(path))
     (alert,) = report.alerts
-    assert (alert["model_id"], alert["baseline_id"]) == ("acme/guard@v10", "acme/guard@v9")  # 9 before 10
-    assert alert["rate_old"] == 0.0 and alert["rate_new"] == 1.0 and alert["only_new"] == alert["n_pairs"] == 40
+    assert (alert.model_id, alert.baseline_id) == ("acme/guard@v10", "acme/guard@v9")  # 9 before 10
+    assert alert.rate_old == 0.0 and alert.rate_new == 1.0 and alert.only_new == alert.n_pairs == 40
     with duckdb.connect(str(tmp_path / "snap.duckdb"), read_only=True) as con:
         assert con.execute("SELECT model_id, p_adjusted < 0.05 FROM alerts").fetchall() == [("acme/guard@v10", True)]
     again = nightly(str(path))

@@ -121,7 +121,8 @@ def test_samples_redact_harmful_responses(snapshot: Path, texts) -> None:
     assert len(table) == 3
     assert texts.harmful not in _text(at)
     assert table["Response"].str.startswith("🔒").all()
-    assert set(table["Verdict"]) == {"unsafe", "refused", "unscored"}
+    assert set(table["Verdict"]) == {"unsafe", "refused", "—"}
+    assert set(table["Counts as"]) == {"success", "refused", "error"}
 
 
 def test_samples_show_harmful_when_published(tmp_path: Path, monkeypatch, make_snapshot, texts) -> None:

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from plans import ADAPTER
+
 from mmwatch import plugins
 from mmwatch.records import CellRecord
 from mmwatch.types import ImageData, Probe, Response, Sample, SampleKind
@@ -23,7 +25,8 @@ def test_exported_images_are_what_transfer_replays(tmp_path: Path) -> None:
         store.upsert_samples(samples)
         cells = [
             CellRecord(cell_key=f"{i}-{d['name']}", run_id="r", model_id="src@1", sample_id=s.id, probe_index=0,
-                       attack=PGD, attack_label="pgd", defense=d, defense_label=d["name"], generation={}, seed=0,
+                       attack=PGD, attack_label="pgd", defense=d, defense_label=d["name"], adapter=ADAPTER,
+                       generation={}, seed=0,
                        probe=Probe(sample_id=s.id, text=s.text, images=(img,)), response=Response(text="x"))
             for i, (s, img) in enumerate(zip(samples, images)) for d in (NONE, {**NONE, "name": "system-prompt"})
         ]

@@ -5,15 +5,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from plans import ADAPTER, options, record_plan
+
 from mmwatch.records import CellRecord, ModelRecord, ModelSource
 from mmwatch.types import Label, Probe, Response, Sample, SampleKind, Verdict
-from storage.snapshot import PublishOptions, publish
 from storage.store import DuckDBStore
 
 SPEC = {"name": "none", "version": 1, "params": {}}
 
 
-def fill(store: DuckDBStore) -> None:
+def fill(store: DuckDBStore) -> list[CellRecord]:
     """Model m@1: 10 harmful (5 complied, 1 unscored extra, 1 error), 4 benign (1 refused), 2 utility (1 correct)."""
     samples = [Sample(benchmark="b", source_id=f"h{i}", category="Fraud" if i < 6 else "Hate Speech",
                       kind=SampleKind.HARMFUL, text=f"harm {i}") for i in range(12)]
@@ -31,7 +32,7 @@ def fill(store: DuckDBStore) -> None:
     for s in samples:
         error = "boom" if s.source_id == "h11" else None
         cells.append(CellRecord(cell_key=s.source_id, run_id="r", model_id="lin@1", sample_id=s.id, probe_index=0,
-                                attack=SPEC, attack_label="none", defense=SPEC, defense_label="none",
+                                attack=SPEC, attack_label="none", defense=SPEC, defense_label="none", adapter=ADAPTER,
                                 generation={}, seed=0, probe=Probe(sample_id=s.id, text=s.text),
                                 response=Response(text=f"answer to {s.text}", error=error)))
         if error is None:
@@ -39,14 +40,14 @@ def fill(store: DuckDBStore) -> None:
             verdicts.append((s.source_id, Verdict(label=labels[s.source_id], judge=judge, judge_version=1)))
     store.write_cells(cells)
     store.write_verdicts("r", verdicts)
+    return cells
 
 
 @pytest.fixture()
 def snapshot(tmp_path: Path) -> Path:
     with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
-        fill(store)
-        return publish(store, tmp_path / "snap.duckdb",
-                       PublishOptions(safety_judge="refusal-keywords", utility_judge="exact-match", run_id="r"))
+        plan = record_plan(store, fill(store))
+        return store.publish(tmp_path / "snap.duckdb", options(plan, run_id="r"))
 
 
 def query(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -78,8 +79,8 @@ def test_harmful_responses_are_redacted_by_default(snapshot: Path) -> None:
 def test_operator_can_publish_responses_and_republish_replaces_atomically(tmp_path: Path, snapshot: Path) -> None:
     reader = duckdb.connect(str(snapshot), read_only=True)  # a reader holding the old file
     with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
-        publish(store, snapshot, PublishOptions(safety_judge="refusal-keywords", utility_judge="exact-match",
-                                                show_responses=True))
+        plan = record_plan(store, fill(store))  # the same cells: the same plan, already stored
+        store.publish(snapshot, options(plan, show_responses=True))
     assert reader.execute("SELECT count(response_text) FROM examples WHERE kind='harmful'").fetchone() == (0,)
     reader.close()
     assert query(snapshot, "SELECT count(response_text) FROM examples WHERE kind='harmful'") == [(12,)]
@@ -100,15 +101,14 @@ def test_any_attack_asr_is_the_worst_case_per_sample(tmp_path: Path) -> None:
             for s in samples:
                 key = f"{attack}-{s.source_id}"
                 cells.append(CellRecord(cell_key=key, run_id="r", model_id="l@1", sample_id=s.id, probe_index=0,
-                                        attack=spec, attack_label=attack, defense=SPEC, defense_label="none",
+                                        attack=spec, attack_label=attack, defense=SPEC, defense_label="none", adapter=ADAPTER,
                                         generation={}, seed=0, probe=Probe(sample_id=s.id, text=s.text),
                                         response=Response(text="x")))
                 label = Label.COMPLIED if s.source_id == hit else Label.REFUSED
                 verdicts.append((key, Verdict(label=label, judge="refusal-keywords", judge_version=1)))
         store.write_cells(cells)
         store.write_verdicts("r", verdicts)
-        path = publish(store, tmp_path / "s.duckdb", PublishOptions(safety_judge="refusal-keywords",
-                                                                     utility_judge="exact-match"))
+        path = store.publish(tmp_path / "s.duckdb", options(record_plan(store, cells)))
     n, asr, n_any, any_asr = query(path, "SELECT n_harmful, asr, n_any, any_asr FROM leaderboard")[0]
     assert (n, n_any) == (8, 4) and asr == pytest.approx(0.25) and any_asr == pytest.approx(0.5)
 
@@ -126,6 +126,7 @@ def test_injection_on_benign_items_counts_by_the_target_judge(tmp_path: Path) ->
         for i, s in enumerate(samples):
             cells.append(CellRecord(cell_key=s.source_id, run_id="r", model_id="l@1", sample_id=s.id, probe_index=0,
                                     attack=spec, attack_label="indirect-injection", defense=SPEC, defense_label="none",
+                                    adapter=ADAPTER,
                                     generation={}, seed=0, probe=Probe(sample_id=s.id, text="Describe.", target="ZEBRA"),
                                     response=Response(text="ZEBRA" if i < 3 else "A poster.")))
             verdicts.append((s.source_id, Verdict(label=Label.COMPLIED, judge="refusal-keywords", judge_version=1)))
@@ -133,8 +134,7 @@ def test_injection_on_benign_items_counts_by_the_target_judge(tmp_path: Path) ->
             verdicts.append((s.source_id, Verdict(label=hit, judge="target-string", judge_version=1)))
         store.write_cells(cells)
         store.write_verdicts("r", verdicts)
-        path = publish(store, tmp_path / "s.duckdb", PublishOptions(safety_judge="refusal-keywords",
-                                                                     utility_judge="exact-match"))
+        path = store.publish(tmp_path / "s.duckdb", options(record_plan(store, cells)))
     rows = query(path, "SELECT attack, n, successes FROM asr_by_attack")
     assert rows == [("indirect-injection", 4, 3)]
     assert query(path, "SELECT n_benign, n_harmful FROM leaderboard") == [(0, 0)]  # not over-refusal, not harm ASR

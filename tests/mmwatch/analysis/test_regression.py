@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from mmwatch.analysis.outcomes import JudgeRef
+from mmwatch.analysis.regression import compare, find_regressions
 from mmwatch.config import RegressionConfig
 from mmwatch.records import PairedOutcome
-from mmwatch.analysis.regression import compare, find_regressions
+
+JUDGE = JudgeRef(name="refusal-keywords", version=1)
 
 
-def outcomes(model: str, order: float, successes: list[bool], attack: str = "figstep") -> list[PairedOutcome]:
+def outcomes(model: str, order: float, successes: list[bool], attack: str = "figstep", attack_hash: str = "",
+             judge: JudgeRef = JUDGE) -> list[PairedOutcome]:
     return [PairedOutcome(lineage="lin", model_id=model, order_key=order, attack=attack, defense="none",
+                          attack_hash=attack_hash or f"h-{attack}", defense_hash="h-none", judge=judge,
                           sample_id=f"s{i}", probe_index=0, success=s) for i, s in enumerate(successes)]
 
 
@@ -44,3 +49,21 @@ def test_holm_correction_over_many_comparisons() -> None:
     comps, alerts = find_regressions(rows, RegressionConfig(alpha=0.05, min_effect=0.1), "r")
     assert len(comps) == 12 and all(c.p_value < 0.05 for c in comps)
     assert alerts == []  # none survives the correction
+
+
+def test_two_specs_with_one_label_are_compared_apart() -> None:
+    """pgd v1 and pgd v2 both read "pgd": pooled, a v1-only regression would be diluted by v2."""
+    rows = (outcomes("lin@a", 1, [False] * 20, "pgd", "v1") + outcomes("lin@b", 2, [True] * 20, "pgd", "v1")
+            + outcomes("lin@a", 1, [True] * 20, "pgd", "v2") + outcomes("lin@b", 2, [True] * 20, "pgd", "v2"))
+    comps, alerts = find_regressions(rows, RegressionConfig(), "r")
+    assert sorted((c.slice.attack_hash, c.n_pairs) for c in comps) == [("v1", 20), ("v2", 20)]
+    assert [(a.attack, a.attack_hash, a.rate_old, a.rate_new) for a in alerts] == [("pgd", "v1", 0.0, 1.0)]
+
+
+def test_the_alert_id_names_the_judge() -> None:
+    other = JudgeRef(name="llm-harmbench", version=1)
+    rows = outcomes("lin@a", 1, [False] * 20) + outcomes("lin@b", 2, [True] * 20)
+    judged_again = outcomes("lin@a", 1, [False] * 20, judge=other) + outcomes("lin@b", 2, [True] * 20, judge=other)
+    _, first = find_regressions(rows, RegressionConfig(), "r")
+    _, second = find_regressions(judged_again, RegressionConfig(), "r")
+    assert first[0].alert_id != second[0].alert_id and second[0].judge == "llm-harmbench"

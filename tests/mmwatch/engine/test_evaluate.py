@@ -143,7 +143,8 @@ def test_attack_images_are_made_once_for_all_models(store: DuckDBStore) -> None:
 def test_cost_estimate_counts_only_priced_models() -> None:
     from mmwatch.engine.plan import EST_IMAGE_TOKENS, EST_TEXT_TOKENS, estimated_cost_usd
 
-    priced = model("api").model_copy(update={"adapter_params": {"price_in_per_mtok": 2.0, "price_out_per_mtok": 10.0}})
+    priced = model("api").model_copy(update={"adapter": "openai", "adapter_params": {
+        "model": "gpt-x", "price_in_per_mtok": 2.0, "price_out_per_mtok": 10.0}})
     m = Matrix(models=[model("free"), priced], samples=samples(), attacks=[plugins.attacks.build("none"),
                plugins.attacks.build("figstep")], defenses=[plugins.defenses.build("none")], generation=GEN, seed=0)
     cells = plan(m, lambda keys: set()).new

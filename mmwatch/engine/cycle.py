@@ -1,0 +1,181 @@
+"""The nightly cycle, written once: discover -> plan -> evaluate -> judge -> regressions -> publish.
+
+`mmwatch run`, `mmwatch watch` and the Prefect flow all call `run_cycle` with a loaded config
+and an open store. The flow passes a `StepRunner` that runs each step as a Prefect task; the
+others run the steps directly. The store is the only writer of the primary database, and every
+number the cycle publishes counts exactly the cells of this cycle's plan.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ParamSpec, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from mmwatch import plugins
+from mmwatch.analysis.regression import find_regressions
+from mmwatch.config import RunConfig
+from mmwatch.engine.discovery import discover, watched_lineages
+from mmwatch.engine.evaluate import EvalStats, evaluate_all
+from mmwatch.engine.plan import Matrix, Plan, estimated_cost_usd, plan
+from mmwatch.engine.provenance import code_version, package_versions
+from mmwatch.engine.samples import load_samples
+from mmwatch.judges.stored import judge_stored
+from mmwatch.plugins import close_plugin
+from mmwatch.records import AlertRecord, Discovery, ModelStatus, PlanRecord, PublishOptions, RunRecord, RunStatus
+from mmwatch.store import Store
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StepRunner(Protocol):
+    """Runs one named step of the cycle: directly, or as a Prefect task."""
+
+    def __call__(self, name: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+
+def run_directly(name: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    return fn(*args, **kwargs)
+
+
+class CycleReport(BaseModel):
+    run_id: str
+    config_hash: str
+    plan_id: str
+    models: int
+    cells_total: int
+    cells_stored_before: int
+    cells_new: int
+    cells_failed: int
+    verdicts_new: int
+    alerts: list[AlertRecord]
+    comparisons: int
+    skipped_checkpoints: list[str]
+    sample_problems: list[str]
+    failed_models: dict[str, str]  # model id -> why it could not be evaluated
+    snapshot: str
+
+
+@dataclass
+class Planned:
+    plan: Plan
+    record: PlanRecord
+    sample_problems: list[str]
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def discover_models(config: RunConfig, store: Store) -> Discovery:
+    found = discover(config)
+    store.upsert_models(found.models)
+    log.info("discovered %d model revision(s); %d checkpoint folder(s) skipped", len(found.models), len(found.skipped))
+    for why in found.skipped:
+        log.warning("skipped: %s", why)
+    return found
+
+
+def plan_matrix(config: RunConfig, store: Store, found: Discovery) -> Planned:
+    samples, problems = load_samples(config)
+    store.upsert_samples(samples)
+    available = {m.model_id for m in found.models}
+    lineages = watched_lineages(config, found)
+    archived = [m for m in store.models() if m.lineage in lineages and m.model_id not in available]
+    matrix = Matrix(
+        models=found.models, samples=samples, archived=archived,
+        attacks=[plugins.attacks.build(a.name, a.params) for a in config.attacks],
+        defenses=[plugins.defenses.build(d.name, d.params) for d in config.defenses],
+        generation=config.generation, seed=config.seed,
+    )
+    result = plan(matrix, store.existing_cell_keys)
+    record = result.record(config.hash)
+    store.record_plan(record)
+    for model_id, why in result.unbuildable.items():
+        log.error("cannot plan %s: %s", model_id, why)
+        store.set_model_status(model_id, ModelStatus.FAILED)
+    log.info(
+        "matrix: %d models (+%d earlier revisions) x %d samples x %d attacks x %d defenses = %d cells; %d stored, "
+        "%d new (estimated API cost $%.2f)%s", len(matrix.models), len(archived), len(samples), len(matrix.attacks),
+        len(matrix.defenses), result.total, result.stored, len(result.new),
+        estimated_cost_usd(result.new, config.generation.max_new_tokens),
+        f"; {result.skipped_no_gradients} gradient cells skipped (adapter has no gradients)"
+        if result.skipped_no_gradients else "",
+    )
+    return Planned(result, record, problems)
+
+
+def evaluate_models(config: RunConfig, store: Store, planned: Planned, run_id: str) -> EvalStats:
+    return evaluate_all(planned.plan, store, run_id, config.generation, config.seed)
+
+
+def judge_cells(config: RunConfig, store: Store, planned: Planned, run_id: str) -> int:
+    judges = [plugins.judges.build(j.name, j.params) for j in config.judges]
+    try:
+        written = judge_stored(store, planned.record.plan_id, judges, run_id)
+    finally:
+        for judge in judges:
+            close_plugin(judge.obj)
+    log.info("new verdicts: %s", ", ".join(f"{k} {v}" for k, v in written.items()))
+    return sum(written.values())
+
+
+def check_regressions(config: RunConfig, store: Store, planned: Planned, run_id: str) -> tuple[int, list[AlertRecord]]:
+    outcomes = store.paired_outcomes(planned.record.plan_id, config.judge_roles())
+    comparisons, alerts = find_regressions(outcomes, config.regression, run_id)
+    store.write_alerts(alerts)
+    log.info("%d paired comparisons, %d regression alert(s)", len(comparisons), len(alerts))
+    for a in alerts:
+        log.warning("REGRESSION %s vs %s, %s/%s: ASR %.0f%% -> %.0f%% (p=%.3g adj. %.3g, n=%d, judge %s)",
+                    a.model_id, a.baseline_id, a.attack, a.defense, 100 * a.rate_old, 100 * a.rate_new,
+                    a.p_value, a.p_adjusted, a.n_pairs, a.judge)
+    return len(comparisons), alerts
+
+
+def publish_snapshot(config: RunConfig, store: Store, planned: Planned, run_id: str) -> Path:
+    options = PublishOptions(plan_id=planned.record.plan_id, config_hash=config.hash, roles=config.judge_roles(),
+                             title=config.leaderboard.title, show_responses=config.leaderboard.show_responses,
+                             run_id=run_id)
+    path = store.publish(config.store.snapshot, options)
+    log.info("published leaderboard snapshot %s (plan %s, config %s)", path, options.plan_id, options.config_hash)
+    return path
+
+
+def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
+              step: StepRunner = run_directly) -> CycleReport:
+    """One full cycle; safe to re-run: stored cells are never computed again."""
+    run_id = run_id or new_run_id()
+    store.start_run(RunRecord(run_id=run_id, config_name=config.name, config_hash=config.hash,
+                              config_json=config.model_dump_json(), code_version=code_version(),
+                              package_versions=package_versions()))
+    try:
+        found = step("discover", discover_models, config, store)
+        planned = step("plan", plan_matrix, config, store, found)
+        stats = step("evaluate", evaluate_models, config, store, planned, run_id)
+        verdicts = step("judge", judge_cells, config, store, planned, run_id)
+        n_comparisons, alerts = step("regressions", check_regressions, config, store, planned, run_id)
+        notes = [f"{len(alerts)} alert(s)"]
+        notes += [f"{len(planned.sample_problems)} bad benchmark row(s)"] if planned.sample_problems else []
+        notes += [f"{len(stats.failed_models)} model(s) failed"] if stats.failed_models else []
+        snapshot = step("publish", publish_snapshot, config, store, planned, run_id)
+        store.finish_run(run_id, RunStatus.COMPLETED, planned.plan.total, stats.written, stats.failed,
+                         "; ".join(notes), planned.record.plan_id)
+    except BaseException as exc:
+        store.finish_run(run_id, RunStatus.FAILED, 0, 0, 0, f"{type(exc).__name__}: {exc}")
+        raise
+    return CycleReport(
+        run_id=run_id, config_hash=config.hash, plan_id=planned.record.plan_id, models=len(found.models),
+        cells_total=planned.plan.total, cells_stored_before=planned.plan.stored, cells_new=stats.written,
+        cells_failed=stats.failed, verdicts_new=verdicts, alerts=alerts, comparisons=n_comparisons,
+        skipped_checkpoints=found.skipped, sample_problems=planned.sample_problems,
+        failed_models={**planned.plan.unbuildable, **stats.failed_models}, snapshot=str(snapshot),
+    )

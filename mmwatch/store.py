@@ -1,0 +1,72 @@
+"""What the core needs from a store: the engine, judges, regressions and the cycle are typed
+against this protocol, and storage.DuckDBStore satisfies it (the type checker proves it where
+the flow and the CLI hand a DuckDBStore to the cycle).
+
+A store keeps cells by key and never computes anything twice; it answers questions about the
+current plan only (`plan_id`), so older cells stay stored without being counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from mmwatch.analysis.outcomes import JudgeRef, JudgeRoles
+from mmwatch.records import (
+    AlertRecord,
+    CellRecord,
+    ModelRecord,
+    ModelStatus,
+    PairedOutcome,
+    PlanRecord,
+    PublishOptions,
+    RunRecord,
+    RunStatus,
+    StoredAnswer,
+)
+from mmwatch.types import ImageData, Probe, Sample, SampleKind, Verdict
+
+
+class Store(Protocol):
+    # images, content-addressed
+    def put_image(self, image: ImageData) -> str: ...
+
+    def get_image(self, sha: str) -> ImageData: ...
+
+    # runs
+    def start_run(self, run: RunRecord) -> None: ...
+
+    def finish_run(self, run_id: str, status: RunStatus, planned: int, new: int, failed: int, message: str,
+                   plan_id: str | None = None) -> None: ...
+
+    # models and samples
+    def upsert_models(self, models: Sequence[ModelRecord]) -> None: ...
+
+    def models(self) -> list[ModelRecord]: ...
+
+    def set_model_status(self, model_id: str, status: ModelStatus) -> None: ...
+
+    def upsert_samples(self, samples: Sequence[Sample]) -> None: ...
+
+    # cells of a plan
+    def existing_cell_keys(self, keys: Iterable[str]) -> set[str]: ...
+
+    def record_plan(self, plan: PlanRecord) -> None: ...
+
+    def stored_probe(self, model_id: str, attack_hash: str, sample_id: str, probe_index: int) -> Probe | None: ...
+
+    def write_cells(self, cells: Sequence[CellRecord]) -> int: ...
+
+    # verdicts
+    def cells_missing_verdict(self, plan_id: str, judge: JudgeRef, kinds: Sequence[SampleKind] | None,
+                              target_only: bool, with_images: bool) -> list[StoredAnswer]: ...
+
+    def write_verdicts(self, run_id: str, verdicts: Sequence[tuple[str, Verdict]]) -> int: ...
+
+    # what the numbers are made of
+    def paired_outcomes(self, plan_id: str, roles: JudgeRoles) -> list[PairedOutcome]: ...
+
+    def write_alerts(self, alerts: Sequence[AlertRecord]) -> int: ...
+
+    def publish(self, snapshot: Path, options: PublishOptions) -> Path: ...
