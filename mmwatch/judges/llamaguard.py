@@ -5,7 +5,7 @@ Llama Guard answers `safe`, or `unsafe` and a second line of violated hazard cat
 categories of the model card, with the request as the User turn and the answer as the Agent turn,
 and names the violated categories in its rationale. `vision=True` is for Llama Guard 3 Vision: it
 also sends the probe's images and leaves S14 (code interpreter abuse) out of the policy, as that
-model was trained. Probes reloaded from the store carry no images (see mmwatch.judges.llm).
+model was trained. Stored cells reach it with their images (it declares `reads_images`).
 
 Serving: the judge builds the whole moderation prompt itself and sends it as one user message, so
 the endpoint must not wrap it in Llama Guard's own chat template a second time. With vLLM, serve

@@ -117,7 +117,7 @@ def test_image_aware_mode_sends_the_image(server: StandIn) -> None:
     run(server, "llm-harmbench", with_image, "[m:yes]")  # text-only mode never sends it
     assert isinstance(server.bodies[-1]["messages"][-1]["content"], str)
 
-    stored = run(server, "llm-harmbench", probe(), "[m:yes]", with_image=True)  # reloaded: no image
+    stored = run(server, "llm-harmbench", probe(), "[m:yes]", with_image=True)  # a probe without an image
     assert stored.label is Label.UNSAFE and NO_IMAGE in stored.rationale
     assert isinstance(server.bodies[-1]["messages"][-1]["content"], str)
 
