@@ -150,7 +150,7 @@ class ReferenceModel:
 
     def _review(self, probe: Probe, request: str, draft: str) -> str:
         """A self-moderation round: refuse when the request or draft is flagged, else the draft unchanged."""
-        flagged = detect_harm(request) or detect_harm(draft)
+        flagged = bool(detect_harm(request) or detect_harm(draft))
         if not flagged and self.behaviour == "ocr-guard":
             flagged = self._joint_harm(request, self._seen(probe))
         return REFUSAL if flagged else draft

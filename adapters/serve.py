@@ -212,7 +212,8 @@ class _Batcher:
 
     def start(self) -> asyncio.Task[None]:
         """The queue exists before this returns, so no request can arrive ahead of it."""
-        self._queue = queue = asyncio.Queue()
+        queue: asyncio.Queue[tuple[Probe, GenerationParams, asyncio.Future[Response]]] = asyncio.Queue()
+        self._queue = queue
         return asyncio.create_task(self._run(queue))
 
     async def _run(self, queue: asyncio.Queue[tuple[Probe, GenerationParams, asyncio.Future[Response]]]) -> None:

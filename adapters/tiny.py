@@ -138,10 +138,10 @@ def _processor(arch: str, tokenizer: Any) -> Any:
         )
     from transformers import Idefics3ImageProcessorPil, Idefics3Processor
 
-    images = Idefics3ImageProcessorPil(
+    idefics_images = Idefics3ImageProcessorPil(
         size={"longest_edge": 32}, max_image_size={"longest_edge": 32}, do_image_splitting=False
     )
-    return Idefics3Processor(image_processor=images, tokenizer=tokenizer, image_seq_len=4, chat_template=CHAT_TEMPLATE)
+    return Idefics3Processor(image_processor=idefics_images, tokenizer=tokenizer, image_seq_len=4, chat_template=CHAT_TEMPLATE)
 
 
 def _config(arch: str, tokenizer: Any) -> Any:
@@ -161,29 +161,28 @@ def _config(arch: str, tokenizer: Any) -> Any:
         pad_token_id=tokenizer.pad_token_id,
     )
     image_token_id = tokenizer.convert_tokens_to_ids("<image>")
-    vision_args = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, initializer_range=_INIT)
+    vision_args: dict[str, Any] = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                       num_attention_heads=2, initializer_range=_INIT)
     if arch == "llava":
         from transformers import CLIPVisionConfig, LlavaConfig
 
-        vision = CLIPVisionConfig(image_size=28, patch_size=14, projection_dim=32, **vision_args)
+        llava: dict[str, Any] = {"image_token_id": image_token_id, "initializer_range": _INIT}  # kwargs the stubs omit
         return LlavaConfig(
-            vision_config=vision,
+            vision_config=CLIPVisionConfig(image_size=28, patch_size=14, projection_dim=32, **vision_args),
             text_config=text,
-            image_token_id=image_token_id,
             vision_feature_select_strategy="default",
             vision_feature_layer=-1,
-            initializer_range=_INIT,
+            **llava,
         )
     from transformers import Idefics3Config, Idefics3VisionConfig
 
-    vision = Idefics3VisionConfig(image_size=32, patch_size=8, **vision_args)  # 16 patches / 2² = 4 tokens
+    idefics: dict[str, Any] = {"initializer_range": _INIT, "pad_token_id": tokenizer.pad_token_id}
     return Idefics3Config(
-        vision_config=vision,
+        vision_config=Idefics3VisionConfig(image_size=32, patch_size=8, **vision_args),  # 16 patches / 2² = 4 tokens
         text_config=text,
         image_token_id=image_token_id,
         scale_factor=2,
-        initializer_range=_INIT,
-        pad_token_id=tokenizer.pad_token_id,
+        **idefics,
     )
 
 

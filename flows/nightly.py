@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 def prefect_step(name: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run one cycle step as a Prefect task (no caching: the store decides what is new)."""
-    return task(fn, name=name, cache_policy=NO_CACHE, persist_result=False)(*args, **kwargs)
+    return task(name=name, cache_policy=NO_CACHE, persist_result=False)(fn)(*args, **kwargs)
 
 
 @flow(name="mmwatch-nightly", log_prints=True)

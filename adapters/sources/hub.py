@@ -65,8 +65,10 @@ def weight_bytes(siblings: list[Any] | None) -> int | None:
     if siblings is None:
         return None
     safe, pickled = weights(siblings)
-    sizes = [s.size if s.size is not None else (s.lfs.size if s.lfs is not None else None) for s in safe or pickled]
-    return sum(sizes) if sizes and None not in sizes else None
+    sizes: list[int | None] = [s.size if s.size is not None else (s.lfs.size if s.lfs is not None else None)
+                               for s in safe or pickled]
+    known = [size for size in sizes if size is not None]
+    return sum(known) if sizes and len(known) == len(sizes) else None
 
 
 def scrub(text: str, token: str | None) -> str:

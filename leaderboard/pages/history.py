@@ -47,9 +47,11 @@ def _alerts(df: pd.DataFrame) -> pd.DataFrame:
 
 def _regressed(alerts: pd.DataFrame) -> None:
     """Which items an alert is about: the ones the new revision newly fails."""
-    labels = {row.alert_id: f"{row.model} vs {row.baseline} · {row.attack} / {row.defense}"
+    labels = {str(row.alert_id): f"{row.model} vs {row.baseline} · {row.attack} / {row.defense}"
               for row in alerts.itertuples()}
-    chosen = st.selectbox("Items behind an alert", list(labels), format_func=labels.get)
+    chosen = st.selectbox("Items behind an alert", list(labels), format_func=lambda key: labels[key])
+    if chosen is None:
+        return
     items = data.regressed_samples(chosen)
     if items.empty:
         st.info("The snapshot holds no per-item results for this alert.")

@@ -199,7 +199,8 @@ def optimise(model: GradientModel, samples: Sequence[Sample], s: PGDSettings) ->
     out: list[_Result | None] = [None] * len(samples)
     for j, i in enumerate(keep):
         pixels = (x[j] * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-        ran = len(history) if stopped[j] is None else stopped[j]
+        stop = stopped[j]
+        ran = len(history) if stop is None else stop
         curve = [row[j] for row in history[: ran + 1]]  # a stopped sample's curve ends where it stopped
         decoded = [t for (owner, t), hit in zip(rows, row_hits) if owner == j and hit]
         out[i] = _result(s, live[j], pixels, init_used[i], ran, final[j], curve, decoded)

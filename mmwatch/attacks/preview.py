@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mmwatch import plugins
+from mmwatch.plugins import AttackFn
 from mmwatch.types import Probe, Sample, SampleKind
 
 
@@ -40,8 +41,10 @@ def preview_sample(text: str) -> Sample:
 
 def preview_probes(attack_name: str, text: str, params: dict[str, Any] | None = None) -> list[Probe]:
     """The probes `attack_name` (with `params`) makes for `text`; unknown names say "did you mean"."""
-    attack_fn = plugins.attacks.build(attack_name, params).obj
-    return list(attack_fn(preview_sample(text)))
+    built = plugins.attacks.build(attack_name, params)
+    if built.traits.needs_gradients:
+        raise ValueError(f"{attack_name} is a white-box attack: it needs a model's gradients, so it has no preview")
+    return list(cast(AttackFn, built.obj)(preview_sample(text)))
 
 
 def preview_prompts(attack_name: str, text: str, params: dict[str, Any] | None = None) -> list[str]:

@@ -131,7 +131,8 @@ class ColumnMap:
             raise RowError(f"{col['kind']}: missing required field")
         else:
             raise RowError("kind: the table has no kind column; give the benchmark a fixed kind")
-        fields = {f: optional(row, col[f]) for f in ("instruction", "key_phrase", "rephrased", "reference")}
+        fields: dict[str, Any] = {f: optional(row, col[f]) for f in ("instruction", "key_phrase", "rephrased",
+                                                                      "reference")}
         if kind is SampleKind.UTILITY and not fields["reference"]:
             raise RowError(f"{col['reference']}: a utility sample needs a reference answer")
         return Sample(

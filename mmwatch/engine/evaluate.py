@@ -75,7 +75,9 @@ def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter, s
         if (cell.attack.traits.needs_gradients and _cache_key(cell) not in cache
                 and not _reuse_stored(cell, store, cache)):
             pending.setdefault(cell.attack.spec.hash, []).append(cell)
-    if pending and not isinstance(adapter, GradientAdapter):
+    if not pending:
+        return
+    if not isinstance(adapter, GradientAdapter):
         log.warning("adapter %s offers no gradients: %d white-box cells fail", type(adapter).__name__,
                     sum(len(c) for c in pending.values()))
         return  # each cell then fails alone in _probe_for

@@ -52,9 +52,8 @@ async def judge_all(
 async def safe_call(plugin: JudgePlugin, probe: Probe, response: Response) -> Judgement:
     """The judge's Judgement, or UNSCORED naming what went wrong (exception or wrong return type)."""
     try:
-        result = plugin.obj(probe, response)
-        if inspect.isawaitable(result):
-            result = await result
+        raw: object = plugin.obj(probe, response)  # a plain function is accepted too
+        result = await raw if inspect.isawaitable(raw) else raw
     except Exception as exc:  # noqa: BLE001 - any judge failure is one unscored verdict
         return Judgement(
             label=Label.UNSCORED, rationale=f"judge {plugin.spec.name!r} raised {type(exc).__name__}: {exc}"
