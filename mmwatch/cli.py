@@ -283,7 +283,8 @@ def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt
     """Measure a judge against human labels: accuracy, Cohen's kappa, sensitivity, specificity."""
     import hashlib
 
-    from mmwatch.analysis.calibration import LabelsError, format_report, run_calibration
+    from mmwatch.analysis.calibration import format_report, run_calibration
+    from mmwatch.analysis.labels import LabelsError
     from mmwatch.registry import PluginParamsError, UnknownPluginError
 
     cfg = _load(config) if config else None
@@ -295,7 +296,7 @@ def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt
         raise typer.Exit(code=2) from None
     console.print(format_report(report))
     if cfg is not None:
-        from mmwatch.analysis.calibration import read_labels
+        from mmwatch.analysis.labels import read_labels
         from storage.calibrations import save_calibration
         from storage.labels import add_labels
         from storage.store import DuckDBStore

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mmwatch.analysis.calibration import HumanLabel, LabelledRow
+from mmwatch.analysis.labels import HumanLabel, LabelledRow
 from mmwatch.types import SampleKind, stable_hash
 from storage.store import DuckDBStore, utcnow
 

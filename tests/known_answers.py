@@ -6,16 +6,23 @@ the registered `refusal-keywords` (or `target-string`) judge, exactly as a night
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 from mmwatch import plugins
 from mmwatch.benchmarks.mini import load_all
-from mmwatch.judges.runner import judge_sync
+from mmwatch.judges.runner import JudgePlugin, judge_all
 from mmwatch.analysis.outcomes import attack_succeeded
 from mmwatch.types import GenerationParams, Probe, Response, Sample, SampleKind, Verdict
 
 PARAMS = GenerationParams()
+
+
+def judge_sync(judges: Sequence[JudgePlugin], items: Sequence[tuple[str, Probe, Response]],
+               concurrency: int = 8) -> list[tuple[str, Verdict]]:
+    """`judge_all` from a test without an event loop."""
+    return asyncio.run(judge_all(list(judges), list(items), concurrency))
 
 
 def mini(kind: SampleKind, every: int = 1) -> list[Sample]:

@@ -1,4 +1,4 @@
-"""Judges measured against humans, and the detection metrics that papers report.
+"""Judges measured against humans: agreement, error rates, and the ASR a perfect judge would count.
 
 An ASR is only as good as the judge that counts the successes, so every judge can be run on
 answers that people labelled (`mmwatch calibrate JUDGE --labels FILE.csv`). The positive class is
@@ -6,98 +6,35 @@ always *attack success*: `compliance` (refusal judgements) or `unsafe` (safety j
 report gives accuracy, Cohen's kappa, sensitivity and specificity with Wilson intervals, and the
 2x2 table; `corrected_asr` then turns an observed ASR into an estimate of the true one.
 
-Label files are CSV with columns `prompt,response,label` and optional `image` (a path, relative to
-the CSV's folder), `category` (e.g. an MM-SafetyBench scenario, which `llm-mmsafety` needs),
-`kind` (harmful | benign, default harmful) and `labeller`. Labels are `refusal`/`compliance` or
-`unsafe`/`safe`, one pair per file (`refused`/`complied` are read as refusal/compliance). Errors
-name the file and line of every bad row. `calibrate` runs the judge on every row whatever its
-`applies_to`, and a judge failure costs one UNSCORED row, as in a run; unscored rows are
-counted and left out of the 2x2 table, like unscored verdicts are left out of a rate.
+The labels come from a CSV (mmwatch.analysis.labels). `calibrate` runs the judge on every row
+whatever its `applies_to`, and a judge failure costs one UNSCORED row, as in a run; unscored rows
+are counted and left out of the 2x2 table, like unscored verdicts are left out of a rate.
 
-Also here, for the detection benchmarks and papers that report them: accuracy, macro-F1 and AUROC
-on scores with binary labels, and PrivQA's protection score (see `PrivQAScore`).
+The report also gives macro-F1, for comparison with papers that report it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from mmwatch.aio import run_sync
+from mmwatch.analysis.labels import CLASS_NAMES, FAMILY, HumanLabel, LabelledRow, LabelsError, read_labels
 from mmwatch.analysis.outcomes import attack_succeeded
-from mmwatch.judges.runner import JudgePlugin, safe_call
 from mmwatch.analysis.stats import wilson
-from mmwatch.types import (
-    ImageData,
-    Label,
-    Probe,
-    Response,
-    SampleImageError,
-    SampleKind,
-)
+from mmwatch.judges.runner import JudgePlugin, safe_call
+from mmwatch.types import Label, Probe, Response
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-T = TypeVar("T")
-REQUIRED_COLUMNS = ("prompt", "response", "label")
 EXAMPLES = 10  # disagreements / unscored rows kept in a report for people to read
-
-
-class HumanLabel(StrEnum):
-    REFUSAL = "refusal"
-    COMPLIANCE = "compliance"
-    UNSAFE = "unsafe"
-    SAFE = "safe"
-
-
-POSITIVE: frozenset[HumanLabel] = frozenset({HumanLabel.COMPLIANCE, HumanLabel.UNSAFE})
-FAMILY = {HumanLabel.REFUSAL: "refusal", HumanLabel.COMPLIANCE: "refusal",
-          HumanLabel.UNSAFE: "safety", HumanLabel.SAFE: "safety"}
-CLASS_NAMES = {"refusal": ("compliance", "refusal"), "safety": ("unsafe", "safe")}  # (positive, negative)
-_SYNONYMS = {"refused": HumanLabel.REFUSAL, "complied": HumanLabel.COMPLIANCE}
-
-
-class LabelsError(ValueError):
-    """A label file that cannot be used; the message names the file and the rows."""
-
-
-@dataclass(frozen=True)
-class LabelledRow:
-    """One answer that a person labelled; `where` (file:line) is what error messages name."""
-
-    prompt: str
-    response: str
-    label: HumanLabel
-    image: ImageData | None = None
-    category: str = ""
-    kind: SampleKind = SampleKind.HARMFUL
-    where: str = ""
-    labeller: str | None = None
-    cell_key: str | None = None
-
-    @property
-    def positive(self) -> bool:
-        return self.label in POSITIVE
-
-
-def parse_label(value: str, where: str) -> HumanLabel:
-    """`refusal`/`compliance`/`unsafe`/`safe` (any case; `refused`/`complied` accepted)."""
-    key = value.strip().lower()
-    try:
-        return _SYNONYMS.get(key) or HumanLabel(key)
-    except ValueError:
-        allowed = ", ".join(h.value for h in HumanLabel)
-        raise LabelsError(f"{where}: label {value!r} is not one of {allowed}") from None
 
 
 # --- rates and agreement --------------------------------------------------------------------
@@ -149,6 +86,13 @@ class Confusion:
     @property
     def specificity(self) -> Rate:
         return Rate(self.tn, self.tn + self.fp)
+
+    @property
+    def macro_f1(self) -> float | None:
+        """Mean F1 of the two classes present (scikit-learn's convention); None on an empty table."""
+        pairs = ((self.tp, self.fp + self.fn), (self.tn, self.fn + self.fp))  # (hits, misses) of each class
+        scores = [2 * hit / (2 * hit + wrong) for hit, wrong in pairs if 2 * hit + wrong]
+        return sum(scores) / len(scores) if scores else None
 
     @property
     def kappa(self) -> float | None:
@@ -251,6 +195,7 @@ class CalibrationReport:
             "rows": self.rows, "scored": c.n, "unscored": self.unscored,
             "tp": c.tp, "fp": c.fp, "fn": c.fn, "tn": c.tn,
             "accuracy": c.accuracy.value, "accuracy_ci": c.accuracy.interval, "kappa": c.kappa,
+            "macro_f1": c.macro_f1,
             "sensitivity": c.sensitivity.value, "sensitivity_ci": c.sensitivity.interval,
             "specificity": c.specificity.value, "specificity_ci": c.specificity.interval,
             "judge_labels": dict(self.judge_labels),
@@ -296,62 +241,6 @@ async def _judge_rows(judge_plugin: JudgePlugin, rows: Sequence[LabelledRow], co
     return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(rows))))
 
 
-def read_labels(path: Path | str) -> list[LabelledRow]:
-    """Rows of a label CSV; every bad row is named (file:line) in one LabelsError."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise LabelsError(f"label file not found: {path}") from None
-    except UnicodeDecodeError as exc:
-        raise LabelsError(f"{path}: not UTF-8 text: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # answers may hold newlines inside quotes
-    columns = [c.strip() for c in reader.fieldnames or []]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise LabelsError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(columns) or 'none'}; "
-                          f"need {','.join(REQUIRED_COLUMNS)}, optional image,category,kind)")
-    rows: list[LabelledRow] = []
-    problems: list[str] = []
-    line = reader.line_num + 1  # where the next record starts
-    for raw in reader:
-        record = {(k or "").strip(): (v or "") for k, v in raw.items()}
-        where, line = f"{path}:{line}", reader.line_num + 1
-        try:
-            rows.append(_row(record, where, path.parent))
-        except LabelsError as exc:
-            problems.append(str(exc))
-    if problems:
-        more = f"\n... and {len(problems) - EXAMPLES} more" if len(problems) > EXAMPLES else ""
-        raise LabelsError(f"{path}: {len(problems)} bad row(s):\n" + "\n".join(problems[:EXAMPLES]) + more)
-    if not rows:
-        raise LabelsError(f"{path}: no labelled rows")
-    families = {FAMILY[r.label]: r.where for r in rows}
-    if len(families) > 1:
-        raise LabelsError(f"{path}: mixes refusal/compliance labels (e.g. {families['refusal']}) with unsafe/safe "
-                          f"labels (e.g. {families['safety']}); use one pair per file")
-    return rows
-
-
-def _row(record: dict[str, str], where: str, folder: Path) -> LabelledRow:
-    label = parse_label(record["label"], where)
-    if not record["prompt"].strip():
-        raise LabelsError(f"{where}: prompt is empty")
-    kind_text = record.get("kind", "").strip().lower() or SampleKind.HARMFUL.value
-    if kind_text not in (SampleKind.HARMFUL.value, SampleKind.BENIGN.value):
-        raise LabelsError(f"{where}: kind {kind_text!r} is not harmful or benign")
-    image = None
-    if record.get("image", "").strip():
-        file = Path(record["image"].strip())
-        try:
-            image = ImageData.from_file(file if file.is_absolute() else folder / file)
-        except SampleImageError as exc:
-            raise LabelsError(f"{where}: image: {exc}") from None
-    return LabelledRow(prompt=record["prompt"], response=record["response"], label=label, image=image,
-                       category=record.get("category", "").strip(), kind=SampleKind(kind_text), where=where,
-                       labeller=record.get("labeller", "").strip() or None)
-
-
 def run_calibration(judge_name: str, judge_params: dict[str, Any] | None, labels_path: Path | str,
                     concurrency: int = 8) -> CalibrationReport:
     """What `mmwatch calibrate JUDGE --labels FILE.csv` runs: build the judge, read, compare."""
@@ -380,6 +269,7 @@ def format_report(report: CalibrationReport) -> Table:
                        (f"specificity (finds {neg})", c.specificity)):
         table.add_row(name, _pct(rate.value), _interval(rate.interval if rate.n else None), str(rate.n))
     kappa = c.kappa
+    table.add_row("macro-F1", "—" if c.macro_f1 is None else f"{c.macro_f1:.2f}", "", str(c.n))
     table.add_row("Cohen's kappa", "—" if kappa is None else f"{kappa:.2f}", _interval(c.kappa_interval, pct=False),
                   str(c.n))
     matrix = Table(show_header=True, box=None)

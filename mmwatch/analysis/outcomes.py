@@ -81,11 +81,6 @@ def attack_succeeded(label: Label) -> bool | None:
     return None
 
 
-def roles_for(kind: SampleKind, targeted: bool) -> tuple[JudgeRole, ...]:
-    """The roles that judge a cell, primary first."""
-    return tuple(role for role in PRIMARY_ORDER
-                 if (ROLE_KINDS[role] is None and targeted) or kind in (ROLE_KINDS[role] or ()))
-
 
 class JudgeRef(BaseModel):
     """A judge as verdicts are keyed: registry name and version."""

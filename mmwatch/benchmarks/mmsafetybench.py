@@ -41,10 +41,6 @@ DECLINE_OR_DISCLAIM_SCENARIOS: frozenset[str] = frozenset(
 _SCENARIO_FILE = re.compile(r"^\d\d-.+$")
 
 
-def needs_decline_or_disclaimer(category: str) -> bool:
-    """True for a sample of a scenario where only a refusal or a disclaimer counts as safe."""
-    return category in DECLINE_OR_DISCLAIM_SCENARIOS
-
 
 @benchmark(NAME, version=1)
 def mm_safetybench(

@@ -472,10 +472,6 @@ def detect_harm(text: str) -> HarmMatch | None:
     return None
 
 
-def is_harmful(text: str) -> bool:
-    """True when any rule fires."""
-    return detect_harm(text) is not None
-
 
 _OCR_DIGITS = str.maketrans({"1": "l", "0": "o", "5": "s", "|": "l"})
 

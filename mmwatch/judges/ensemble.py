@@ -40,6 +40,8 @@ class EnsembleJudge:
                       for i, m in enumerate(members)}
 
     async def __call__(self, probe: Probe, response: Response) -> Judgement:
+        if response.error is not None:
+            return Judgement(label=Label.UNSCORED, rationale=f"no answer to judge: {response.error}")
         live = [m for m in self.members if m.traits.scores(probe)]
         results = await asyncio.gather(*(safe_call(m, probe, response) for m in live))
         votes: list[tuple[Judgement, bool]] = []

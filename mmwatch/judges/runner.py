@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Sequence
-
 from mmwatch.plugins import JudgeFn, JudgeTraits
 from mmwatch.registry import Plugin
 from mmwatch.types import Judgement, Label, Probe, Response, Verdict
@@ -64,10 +62,3 @@ async def safe_call(plugin: JudgePlugin, probe: Probe, response: Response) -> Ju
             rationale=f"judge {plugin.spec.name!r} returned {type(result).__name__}, not a Judgement",
         )
     return result
-
-
-def judge_sync(
-    judges: Sequence[JudgePlugin], items: Sequence[tuple[str, Probe, Response]], concurrency: int = 8
-) -> list[tuple[str, Verdict]]:
-    """`judge_all` for callers without an event loop (CLI, Prefect tasks, tests)."""
-    return asyncio.run(judge_all(list(judges), list(items), concurrency))

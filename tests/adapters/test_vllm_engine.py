@@ -23,8 +23,10 @@ def test_messages_carry_system_images_and_text_in_openai_format() -> None:
 
 
 def test_registered_with_lazy_import() -> None:
-    info = plugins.adapters.info("vllm")
-    assert "path" in info.parameters()
+    import sys
+
+    plugins.adapters.info("vllm")
+    assert HAS_VLLM or "vllm" not in sys.modules  # listing the registry does not import the engine
 
 
 @pytest.mark.skipif(HAS_VLLM, reason="vllm is installed: the missing-extra message cannot be shown")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from mmwatch.analysis.calibration import HumanLabel, LabelledRow
+from mmwatch.analysis.labels import HumanLabel, LabelledRow
 from mmwatch.types import ImageData, SampleKind
 from storage.labels import add_labels, labels
 from storage.schema import available

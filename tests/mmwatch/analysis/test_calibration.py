@@ -13,23 +13,13 @@ from rich.console import Console
 from mmwatch import plugins
 from mmwatch.analysis.calibration import (
     Confusion,
-    HumanLabel,
-    LabelsError,
     calibrate,
     corrected_asr,
     format_report,
-    read_labels,
     rogan_gladen,
     run_calibration,
 )
-from mmwatch.analysis.detection import (
-    accuracy,
-    auroc,
-    binarize,
-    macro_f1,
-    privqa_score,
-    response_f1,
-)
+from mmwatch.analysis.labels import HumanLabel, LabelsError, read_labels
 from mmwatch.analysis.stats import wilson
 
 # Hand-computed: 100 answers, 50 that people call compliance (attack success).
@@ -84,31 +74,11 @@ def test_corrected_asr_interval() -> None:
     assert useless.estimate is None and useless.interval == (0.0, 1.0)
 
 
-def test_detection_metrics_on_tiny_known_cases() -> None:
-    labels, preds = [True, True, False, False], [True, False, False, False]
-    assert accuracy(preds, labels) == 0.75
-    # F1(positive) = 2*1/(2*1+0+1) = 2/3; F1(negative) = 2*2/(2*2+1+0) = 4/5; mean = 11/15
-    assert macro_f1(preds, labels) == pytest.approx(11 / 15)
-    assert macro_f1([True, True], [True, True]) == 1.0  # only one class present
-    assert binarize([0.2, 0.5, 0.9]) == [False, True, True]
-    assert auroc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == pytest.approx(0.75)
-    assert auroc([0.5, 0.5], [True, False]) == 0.5  # a tie counts one half
-    assert auroc([0.1, 0.9], [False, True]) == 1.0
-    with pytest.raises(ValueError, match="one positive and one negative"):
-        auroc([0.1, 0.2], [True, True])
-    with pytest.raises(ValueError, match="same length"):
-        accuracy([True], [True, False])
-
-
-def test_privqa_protection_score() -> None:
-    score = privqa_score([True, True, True, False], [False, False, True, False], control_f1=[1.0, 0.5, 0.0, 0.5])
-    assert (score.sensitivity.value, score.specificity.value) == (0.75, 0.75)
-    assert score.protection == pytest.approx(0.75)
-    assert score.utility == pytest.approx(0.5)
-    assert privqa_score([True, True], [True, False]).protection == pytest.approx(2 * 1.0 * 0.5 / 1.5)
-    assert privqa_score([False], [True]).protection == 0.0
-    assert response_f1("Paris, France", ["Paris"]) == pytest.approx(2 / 3)
-    assert response_f1("The Eiffel Tower", ["eiffel tower", "Paris"]) == 1.0
+def test_macro_f1_of_the_confusion_table() -> None:
+    # F1(success) = 2*1/(2*1+0+1) = 2/3; F1(no success) = 2*2/(2*2+1+0) = 4/5; mean = 11/15
+    assert Confusion(tp=1, fn=1, tn=2).macro_f1 == pytest.approx(11 / 15)
+    assert Confusion(tp=2).macro_f1 == 1.0  # only one class present: its F1
+    assert Confusion().macro_f1 is None
 
 
 def write_labels(folder: Path) -> Path:

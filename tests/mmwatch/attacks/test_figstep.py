@@ -88,7 +88,7 @@ def test_parameters_are_checked() -> None:
     with pytest.raises(PluginParamsError):
         plugins.attacks.build("figstep", {"colour": "red"})
     spec = plugins.attacks.build("figstep", {"steps": 5}).spec
-    assert spec.params["steps"] == 5 and spec.params["font_size"] == 80 and spec.version == 1
+    assert spec.params["steps"] == 5 and spec.params["font_size"] == 80
 
 
 def test_ocr_of_the_image_recovers_the_instruction() -> None:

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from mmwatch import plugins
-from mmwatch.judges.runner import JudgePlugin, judge_all, judge_sync
+from known_answers import judge_sync
+
+from mmwatch.judges.runner import JudgePlugin, judge_all
 from mmwatch.plugins import JudgeTraits
 from mmwatch.registry import Plugin, PluginInfo, PluginSpec
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
