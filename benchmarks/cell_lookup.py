@@ -21,7 +21,8 @@ def fill(store: DuckDBStore, n: int) -> list[str]:
     keys = [f"{i:032x}" for i in range(n)]
     store.con.execute(
         "INSERT INTO cells SELECT k, 'r', 'm', 's', 0, 'none', 1, '{}', 'none', 'none', 1, '{}', 'none', '{}', 0, "
-        "NULL, NULL, [], NULL, NULL, 'x', NULL, NULL, NULL, NULL, NULL, now() FROM (SELECT unnest(?) AS k)",
+        "NULL, NULL, [], NULL, NULL, 'x', NULL, NULL, NULL, NULL, NULL, now(), NULL, NULL, NULL "
+        "FROM (SELECT unnest(?) AS k)",
         [keys[: n // 2]],
     )
     return keys

@@ -342,6 +342,8 @@ def _print_table(snapshot: Path) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for package in ("mmwatch", "adapters", "storage"):  # what the cycle did; libraries stay at warnings
+        logging.getLogger(package).setLevel(logging.INFO)
     app(prog_name="mmwatch")
 
 

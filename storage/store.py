@@ -42,11 +42,29 @@ def utcnow() -> datetime:
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
                "status FROM models ORDER BY lineage, order_key, label")
 _CELL_COLUMNS = (
-    "cell_key, run_id, model_id, sample_id, probe_index, attack, attack_version, attack_spec, attack_label, "
-    "defense, defense_version, defense_spec, defense_label, generation, seed, probe_system, probe_text, "
-    "probe_images, probe_target, probe_params, response_text, error, tokens_in, tokens_out, latency_s, cost_usd, "
-    "created_at, attack_hash, defense_hash, adapter_spec"
+    "cell_key", "run_id", "model_id", "sample_id", "probe_index", "attack", "attack_version", "attack_spec",
+    "attack_label", "defense", "defense_version", "defense_spec", "defense_label", "generation", "seed",
+    "probe_system", "probe_text", "probe_images", "probe_target", "probe_params", "response_text", "error",
+    "tokens_in", "tokens_out", "latency_s", "cost_usd", "created_at", "attack_hash", "defense_hash", "adapter_spec",
 )
+_VERDICT_COLUMNS = ("cell_key", "judge", "judge_version", "label", "score", "rationale", "run_id", "created_at")
+_SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference")
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
+                verb: str = "INSERT OR IGNORE") -> None:
+    """Many rows in one statement, through an Arrow table: DuckDB's executemany runs one statement
+    per row (milliseconds each), which would make the store the bottleneck of a night's run."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    incoming = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows])
+    con.register("_incoming", incoming)
+    try:
+        con.execute(f"{verb} INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
 
 
 def _models(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
@@ -138,8 +156,7 @@ class DuckDBStore:
         for s in samples:
             sha = self.put_image(s.image) if s.image is not None else None
             rows.append([s.id, s.benchmark, s.source_id, s.category, s.kind.value, s.text, sha, s.reference])
-        if rows:
-            self.con.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(self.con, "samples", _SAMPLE_COLUMNS, rows, verb="INSERT OR REPLACE")
 
     # --- plans and cells ----------------------------------------------------------------
     def existing_cell_keys(self, keys: Iterable[str]) -> set[str]:
@@ -183,9 +200,7 @@ class DuckDBStore:
                 c.attack_hash, c.defense_hash, json.dumps(c.adapter, sort_keys=True, default=str),
             ])
         before = self._count("cells")
-        if rows:
-            self.con.executemany(f"INSERT OR IGNORE INTO cells ({_CELL_COLUMNS}) VALUES ({', '.join(['?'] * 30)})",
-                                 rows)
+        insert_rows(self.con, "cells", _CELL_COLUMNS, rows)
         return self._count("cells") - before
 
     def stored_probe(self, model_id: str, attack_hash: str, sample_id: str, probe_index: int) -> Probe | None:
@@ -235,8 +250,7 @@ class DuckDBStore:
         rows = [[key, v.judge, v.judge_version, v.label.value, v.score, v.rationale, run_id, utcnow()]
                 for key, v in verdicts]
         before = self._count("verdicts")
-        if rows:
-            self.con.executemany("INSERT OR IGNORE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(self.con, "verdicts", _VERDICT_COLUMNS, rows)
         return self._count("verdicts") - before
 
     # --- regressions and publishing -----------------------------------------------------

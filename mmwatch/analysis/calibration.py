@@ -25,7 +25,15 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 from mmwatch.aio import run_sync
-from mmwatch.analysis.labels import CLASS_NAMES, FAMILY, HumanLabel, LabelledRow, LabelsError, read_labels
+from mmwatch.analysis.labels import (
+    CLASS_NAMES,
+    FAMILY,
+    HumanLabel,
+    LabelFamily,
+    LabelledRow,
+    LabelsError,
+    read_labels,
+)
 from mmwatch.analysis.outcomes import attack_succeeded
 from mmwatch.analysis.stats import wilson
 from mmwatch.judges.runner import JudgePlugin, safe_call
@@ -171,7 +179,7 @@ class CalibrationReport:
 
     judge: str  # the judge's label, e.g. `llm-harmbench` or `ensemble(rule=any)`
     judge_version: int
-    family: str  # refusal | safety: what the people labelled
+    family: LabelFamily  # what the people labelled
     rows: int
     confusion: Confusion
     unscored: int  # judge said UNSCORED (or a label that does not answer this question)

@@ -28,10 +28,18 @@ class HumanLabel(StrEnum):
     SAFE = "safe"
 
 
+class LabelFamily(StrEnum):
+    """What people judged: whether the model refused, or whether its answer was safe."""
+
+    REFUSAL = "refusal"
+    SAFETY = "safety"
+
+
 POSITIVE: frozenset[HumanLabel] = frozenset({HumanLabel.COMPLIANCE, HumanLabel.UNSAFE})
-FAMILY = {HumanLabel.REFUSAL: "refusal", HumanLabel.COMPLIANCE: "refusal",
-          HumanLabel.UNSAFE: "safety", HumanLabel.SAFE: "safety"}
-CLASS_NAMES = {"refusal": ("compliance", "refusal"), "safety": ("unsafe", "safe")}  # (positive, negative)
+FAMILY = {HumanLabel.REFUSAL: LabelFamily.REFUSAL, HumanLabel.COMPLIANCE: LabelFamily.REFUSAL,
+          HumanLabel.UNSAFE: LabelFamily.SAFETY, HumanLabel.SAFE: LabelFamily.SAFETY}
+CLASS_NAMES = {LabelFamily.REFUSAL: (HumanLabel.COMPLIANCE.value, HumanLabel.REFUSAL.value),  # (positive, negative)
+               LabelFamily.SAFETY: (HumanLabel.UNSAFE.value, HumanLabel.SAFE.value)}
 _SYNONYMS = {"refused": HumanLabel.REFUSAL, "complied": HumanLabel.COMPLIANCE}
 
 
@@ -100,8 +108,8 @@ def read_labels(path: Path | str) -> list[LabelledRow]:
         raise LabelsError(f"{path}: no labelled rows")
     families = {FAMILY[r.label]: r.where for r in rows}
     if len(families) > 1:
-        raise LabelsError(f"{path}: mixes refusal/compliance labels (e.g. {families['refusal']}) with unsafe/safe "
-                          f"labels (e.g. {families['safety']}); use one pair per file")
+        raise LabelsError(f"{path}: mixes refusal/compliance labels (e.g. {families[LabelFamily.REFUSAL]}) with "
+                          f"unsafe/safe labels (e.g. {families[LabelFamily.SAFETY]}); use one pair per file")
     return rows
 
 

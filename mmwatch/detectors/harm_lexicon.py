@@ -488,17 +488,20 @@ def repair_ocr(text: str) -> str:
     Digits inside words become look-alike letters, and a word the rules do not know is replaced
     by a known word of the same length that differs by about one letter.
     """
+    return " ".join(_repair_word(word) for word in normalise(text).split())
+
+
+@lru_cache(maxsize=65536)
+def _repair_word(word: str) -> str:
+    """One word's correction; cached, because the same OCR'd words come back for every model."""
+    if any(c.isalpha() for c in word) and any(c.isdigit() for c in word):
+        word = word.translate(_OCR_DIGITS)
     vocabulary = _vocabulary()
-    words = []
-    for word in normalise(text).split():
-        if any(c.isalpha() for c in word) and any(c.isdigit() for c in word):
-            word = word.translate(_OCR_DIGITS)
-        if len(word) >= 4 and word not in vocabulary:
-            close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.85)
-            if close and len(close[0]) == len(word):
-                word = close[0]
-        words.append(word)
-    return " ".join(words)
+    if len(word) >= 4 and word not in vocabulary:
+        close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.85)
+        if close and len(close[0]) == len(word):
+            word = close[0]
+    return word
 
 
 def detect_harm_ocr(text: str) -> HarmMatch | None:
