@@ -248,7 +248,8 @@ def regressed_samples(alert_id: str, *, path: PathArg = None) -> pd.DataFrame:
             AND n.defense_hash = a.defense_hash
         JOIN examples o ON o.model_id = a.baseline_id AND o.attack_hash = a.attack_hash
             AND o.defense_hash = a.defense_hash AND o.sample_id = n.sample_id AND o.probe_index = n.probe_index
-        WHERE n.outcome = ? AND o.outcome IN (SELECT unnest(?))
+        WHERE n.attacked AND n.judge = a.judge AND o.judge = a.judge
+            AND n.outcome = ? AND o.outcome IN (SELECT unnest(?))
         ORDER BY n.category, n.sample_id""",
         [alert_id, Outcome.SUCCESS.value, [Outcome.REFUSED.value, Outcome.SAFE.value]],
         path=path,

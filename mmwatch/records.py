@@ -116,7 +116,8 @@ class SpecKind(StrEnum):
 
 
 class PlanSpec(BaseModel):
-    """An attack or defense of the current matrix: its hash, its label, and whether it is the baseline."""
+    """An attack or defense of the current matrix: its hash, its label, whether it is the baseline,
+    and (attacks) whether its probes may carry a target string."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -124,6 +125,7 @@ class PlanSpec(BaseModel):
     spec_hash: str
     label: str
     baseline: bool
+    targeted: bool = False
 
 
 class PlanRecord(BaseModel):

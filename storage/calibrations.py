@@ -6,8 +6,13 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import duckdb
+
 from mmwatch.analysis.calibration import CalibrationReport, Confusion, corrected_asr
+from mmwatch.analysis.outcomes import JudgeRef
 from mmwatch.types import stable_hash
+from storage.metrics import HARMFUL, SAFETY, SUCCESS
+from storage.outcomes import SCORED_SQL
 
 if TYPE_CHECKING:
     from storage.store import DuckDBStore
@@ -26,28 +31,34 @@ def save_calibration(store: DuckDBStore, judge_name: str, report: CalibrationRep
     return calibration_id
 
 
-def latest_confusion(con: object, judge_name: str) -> Confusion | None:
-    """The newest calibration of the judge's newest calibrated version, if any."""
-    row = con.execute(  # type: ignore[attr-defined]
-        "SELECT tp, fp, fn, tn FROM judge_calibrations WHERE judge = ? "
-        "ORDER BY judge_version DESC, created_at DESC LIMIT 1", [judge_name]).fetchone()
+def latest_confusion(con: duckdb.DuckDBPyConnection, judge: JudgeRef) -> Confusion | None:
+    """The newest calibration of exactly this judge version, if any (another version is another judge)."""
+    row = con.execute(
+        "SELECT tp, fp, fn, tn FROM judge_calibrations WHERE judge = ? AND judge_version = ? "
+        "ORDER BY created_at DESC LIMIT 1", [judge.name, judge.version]).fetchone()
     return Confusion(tp=row[0], fp=row[1], fn=row[2], tn=row[3]) if row else None
 
 
-def fill_corrected_asr(con: object, table: str, judge_name: str) -> int:
-    """Set asr_corrected(_lo/_hi) on every leaderboard row; returns how many rows got a value."""
-    confusion = latest_confusion(con, judge_name)
+# What the safety judge itself scored: harmful items without a target string (a target hit is
+# decided by the target judge, whose error rates this calibration does not measure), undefended.
+SAFETY_JUDGED = f"""
+SELECT model_id, count(*) FILTER (outcome IN {SCORED_SQL}) AS n, count(*) FILTER (outcome = {SUCCESS}) AS k
+FROM outcomes WHERE role = {SAFETY} AND is_primary AND kind = {HARMFUL} AND defense_baseline GROUP BY model_id
+"""
+
+
+def fill_corrected_asr(con: duckdb.DuckDBPyConnection, table: str, safety_judge: JudgeRef) -> int:
+    """Set asr_corrected(_lo/_hi) on every leaderboard row, from the safety judge's own ASR (after
+    storage.outcomes.prepare); returns how many rows got a value."""
+    confusion = latest_confusion(con, safety_judge)
     if confusion is None:
         return 0
-    rows = con.execute(f"SELECT model_id, n_harmful, asr FROM {table}").fetchall()  # type: ignore[attr-defined]
     filled = 0
-    for model_id, n, asr in rows:
-        if not n or asr is None:
+    for model_id, n, k in con.execute(SAFETY_JUDGED).fetchall():
+        fixed = corrected_asr(int(k), int(n), confusion) if n else None
+        if fixed is None or fixed.estimate is None:
             continue
-        fixed = corrected_asr(round(asr * n), n, confusion)
-        if fixed.estimate is None:
-            continue
-        con.execute(f"UPDATE {table} SET asr_corrected = ?, asr_corrected_lo = ?, asr_corrected_hi = ? "  # type: ignore[attr-defined]
+        con.execute(f"UPDATE {table} SET asr_corrected = ?, asr_corrected_lo = ?, asr_corrected_hi = ? "
                     "WHERE model_id = ?", [fixed.estimate, *fixed.interval, model_id])
         filled += 1
     return filled

@@ -6,7 +6,7 @@ sample kinds, primary-role order), never typed a second time; and the Wilson int
 core's own `wilson`, registered as a SQL function, so it too is written once.
 
 Columns: cell_key, model_id, sample_id, probe_index, error, probe_text, response_text, targeted,
-benchmark, kind, category, attack_hash, attack, attack_baseline, defense_hash, defense,
+benchmark, kind, category, attack_hash, attack, attack_baseline, attack_targeted, defense_hash, defense,
 defense_baseline, role, judge, judge_version, verdict (the label), rationale, outcome, is_primary.
 """
 
@@ -59,7 +59,7 @@ role_kind(role, kind) AS (VALUES {role_kinds}),
 base AS (
     SELECT c.cell_key, c.model_id, c.sample_id, c.probe_index, c.error, c.probe_text, c.response_text,
         c.probe_target IS NOT NULL AS targeted, s.benchmark, s.kind, s.category,
-        c.attack_hash, a.label AS attack, a.baseline AS attack_baseline,
+        c.attack_hash, a.label AS attack, a.baseline AS attack_baseline, a.targeted AS attack_targeted,
         c.defense_hash, d.label AS defense, d.baseline AS defense_baseline
     FROM plan_cells p JOIN cells c USING (cell_key) JOIN samples s USING (sample_id)
     JOIN plan_specs a ON a.plan_id = p.plan_id AND a.kind = {literal(SpecKind.ATTACK.value)}

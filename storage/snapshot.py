@@ -24,6 +24,20 @@ from storage.calibrations import fill_corrected_asr
 
 SNAPSHOT_VERSION = 2
 
+# Alerts about this plan's cells only: both revisions, the attack and defense specs and the judge
+# (name and version) must be those the plan's outcomes hold. Older alerts stay in the store.
+CURRENT_ALERTS = """
+SELECT a.alert_id, a.lineage, a.model_id, a.baseline_id, a.attack, a.defense, a.metric, a.n_pairs, a.only_new,
+    a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, a.created_at, a.attack_hash, a.defense_hash,
+    a.judge, a.judge_version
+FROM alerts a
+WHERE EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.model_id AND o.attack_hash = a.attack_hash
+        AND o.defense_hash = a.defense_hash AND o.judge = a.judge AND o.judge_version = a.judge_version)
+    AND EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.baseline_id AND o.attack_hash = a.attack_hash
+        AND o.defense_hash = a.defense_hash AND o.judge = a.judge AND o.judge_version = a.judge_version)
+ORDER BY a.created_at
+"""
+
 
 def _copy(con: duckdb.DuckDBPyConnection, target: str, sql: str, params: dict[str, Any] | None = None) -> None:
     con.execute(f"INSERT INTO snap.{target} {sql}", params or {})
@@ -66,16 +80,13 @@ def publish(con: duckdb.DuckDBPyConnection, snapshot_path: Path, options: Publis
         outcomes.prepare(con, options.plan_id, options.roles)
         con.executemany("INSERT INTO snap.meta VALUES (?, ?)", list(_meta(con, options).items()))
         _copy(con, "leaderboard", metrics.LEADERBOARD)
-        fill_corrected_asr(con, "snap.leaderboard", options.roles.safety.name)
+        fill_corrected_asr(con, "snap.leaderboard", options.roles.safety)
         _copy(con, "asr_by_attack", metrics.ASR_BY_ATTACK)
         _copy(con, "asr_by_category", metrics.ASR_BY_CATEGORY)
         _copy(con, "refusal_rates", metrics.REFUSAL_RATES)
-        _copy(con, "alerts", "SELECT alert_id, lineage, model_id, baseline_id, attack, defense, metric, n_pairs, "
-                             "only_new, only_old, rate_old, rate_new, p_value, p_adjusted, created_at, attack_hash, "
-                             "defense_hash, judge, judge_version FROM alerts "
-                             "WHERE model_id IN (SELECT model_id FROM outcomes) ORDER BY created_at")
+        _copy(con, "alerts", CURRENT_ALERTS)
         _copy(con, "runs", "SELECT run_id, started_at, finished_at, status, config_hash, code_version, "
-                           "cells_new, cells_failed FROM runs ORDER BY started_at")
+                           "cells_new, cells_failed, plan_id FROM runs ORDER BY started_at")
         _copy(con, "examples", metrics.EXAMPLES, {"show": options.show_responses})
     except BaseException:
         con.execute(f"USE {_identifier(primary)}")

@@ -41,11 +41,12 @@ CREATE TABLE alerts (
 );
 CREATE TABLE runs (
     run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
-    config_hash VARCHAR, code_version VARCHAR, cells_new INTEGER, cells_failed INTEGER
+    config_hash VARCHAR, code_version VARCHAR, cells_new INTEGER, cells_failed INTEGER, plan_id VARCHAR
 );
 CREATE TABLE examples (             -- per-item results for drill-down; response_text is NULL
     model_id VARCHAR, sample_id VARCHAR, category VARCHAR, kind VARCHAR, attack VARCHAR,
     defense VARCHAR, prompt VARCHAR, label VARCHAR, response_text VARCHAR, error VARCHAR,
     outcome VARCHAR,                -- the cell's primary-role outcome: success, refused, safe, ...
-    judge VARCHAR, attack_hash VARCHAR, defense_hash VARCHAR, benchmark VARCHAR, probe_index INTEGER
+    judge VARCHAR, attack_hash VARCHAR, defense_hash VARCHAR, benchmark VARCHAR, probe_index INTEGER,
+    attacked BOOLEAN                -- counted in attack success rates: a harmful item, or a targeted probe
 );                                  -- on harmful items unless meta.show_responses = 'true'

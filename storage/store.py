@@ -175,8 +175,9 @@ class DuckDBStore:
         try:
             self.con.execute("INSERT INTO plans VALUES (?, ?, ?, ?)",
                              [plan.plan_id, plan.config_hash, len(plan.cell_keys), utcnow()])
-            self.con.executemany("INSERT INTO plan_specs VALUES (?, ?, ?, ?, ?)",
-                                 [[plan.plan_id, s.kind.value, s.spec_hash, s.label, s.baseline] for s in plan.specs])
+            self.con.executemany("INSERT INTO plan_specs VALUES (?, ?, ?, ?, ?, ?)",
+                                 [[plan.plan_id, s.kind.value, s.spec_hash, s.label, s.baseline, s.targeted]
+                                  for s in plan.specs])
             self.con.execute("INSERT INTO plan_cells SELECT ?, unnest(?)", [plan.plan_id, list(plan.cell_keys)])
             self.con.execute("COMMIT")
         except BaseException:

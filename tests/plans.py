@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mmwatch import plugins
 from mmwatch.analysis.outcomes import JudgeRef, JudgeRoles
 from mmwatch.records import CellRecord, PlanRecord, PlanSpec, PublishOptions, SpecKind
 from mmwatch.store import Store
@@ -15,13 +16,17 @@ ROLES = JudgeRoles(safety=JudgeRef(name="refusal-keywords", version=1), utility=
 
 
 def record_plan(store: Store, cells: Sequence[CellRecord], plan_id: str = "plan-1") -> PlanRecord:
-    """A plan of exactly these cells; attack and defense `none` are the baselines."""
+    """A plan of exactly these cells; attack and defense `none` are the baselines, and a registered
+    attack's traits say whether it is targeted (made-up attack names are not)."""
     specs: dict[tuple[SpecKind, str], PlanSpec] = {}
     for c in cells:
         for kind, spec, label, spec_hash in ((SpecKind.ATTACK, c.attack, c.attack_label, c.attack_hash),
                                              (SpecKind.DEFENSE, c.defense, c.defense_label, c.defense_hash)):
+            name = str(spec["name"])
+            targeted = (kind is SpecKind.ATTACK and name in plugins.attacks.names()
+                        and plugins.attacks.info(name).traits.targeted)
             specs[(kind, spec_hash)] = PlanSpec(kind=kind, spec_hash=spec_hash, label=label,
-                                                baseline=spec["name"] == "none")
+                                                baseline=spec["name"] == "none", targeted=targeted)
     plan = PlanRecord(plan_id=plan_id, config_hash="cfg-test", cell_keys=tuple(c.cell_key for c in cells),
                       specs=tuple(specs.values()))
     store.record_plan(plan)

@@ -31,9 +31,11 @@ def weights_revision(params: Mapping[str, Any]) -> str | None:
     return content_revision(folder) if params.get("path") and folder.is_dir() else None
 
 
-# What changes answers: the weights (path + revision) and the numerics (dtype). Where and in what
-# batches they run, and what intake allowed, does not.
-OPERATIONAL = ("device", "batch_size", "allow_pickle", "expected_bytes", "min_free_gb", "trust_remote_code")
+# What changes answers: the weights (path + revision), the modeling code (trust_remote_code picks the
+# repo's own) and the numerics (dtype). Where and in what batches they run, and what intake checked,
+# does not. The path stays in the key on purpose: a config-named revision ("v1") does not prove that
+# a folder still holds the same weights, so a moved checkpoint is evaluated again.
+OPERATIONAL = ("device", "batch_size", "allow_pickle", "expected_bytes", "min_free_gb")
 
 
 @adapter("hf", version=1, supports_gradients=True, operational_params=OPERATIONAL, revision=weights_revision)

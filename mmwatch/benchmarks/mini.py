@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,24 @@ _FIELDS = {"id", "category", "text", "instruction", "key_phrase", "rephrased", "
 
 
 @benchmark(NAME, version=VERSION)
-def mini(kinds: list[str] | None = None) -> list[Sample]:
-    """The built-in harmful / benign look-alike / drawn-utility benchmark (mmwatch-mini)."""
+def mini(kinds: list[str] | None = None, per_category: int | None = None) -> list[Sample]:
+    """The built-in harmful / benign look-alike / drawn-utility benchmark (mmwatch-mini).
+
+    `per_category` keeps the first N items of each (kind, category), in file order: a smaller
+    set that still covers every category (the demo uses it to stay quick on a CPU).
+    """
+    if per_category is not None and per_category < 1:
+        raise ValueError(f"{NAME}: per_category must be >= 1, got {per_category}")
     wanted = _parse_kinds(kinds)
-    return [s for s in load_all() if wanted is None or s.kind in wanted]
+    taken: Counter[tuple[SampleKind, str]] = Counter()
+    out = []
+    for sample in load_all():
+        if wanted is not None and sample.kind not in wanted:
+            continue
+        taken[(sample.kind, sample.category)] += 1
+        if per_category is None or taken[(sample.kind, sample.category)] <= per_category:
+            out.append(sample)
+    return out
 
 
 def _parse_kinds(kinds: list[str] | None) -> set[SampleKind] | None:

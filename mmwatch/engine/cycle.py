@@ -1,9 +1,10 @@
 """The nightly cycle, written once: discover -> plan -> evaluate -> judge -> regressions -> publish.
 
-`mmwatch run`, `mmwatch watch` and the Prefect flow all call `run_cycle` with a loaded config
-and an open store. The flow passes a `StepRunner` that runs each step as a Prefect task; the
-others run the steps directly. The store is the only writer of the primary database, and every
-number the cycle publishes counts exactly the cells of this cycle's plan.
+The Prefect flow (flows/nightly.py, which `mmwatch run`, `demo` and `watch` run on a temporary
+local server when none is configured) calls `run_cycle` with a loaded config and an open store,
+and a `StepRunner` that runs each step as a Prefect task. Called without one (a library user, the
+tests), the steps run directly in this process. The store is the only writer of the primary
+database, and every number the cycle publishes counts exactly the cells of this cycle's plan.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mmwatch.engine.evaluate import EvalStats, evaluate_all
 from mmwatch.engine.plan import Matrix, Plan, estimated_cost_usd, plan
 from mmwatch.engine.provenance import code_version, package_versions
 from mmwatch.engine.samples import load_samples
+from mmwatch.judges.runner import JudgePlugin
 from mmwatch.judges.stored import judge_stored
 from mmwatch.plugins import close_plugin
 from mmwatch.records import AlertRecord, Discovery, ModelStatus, PlanRecord, PublishOptions, RunRecord, RunStatus
@@ -119,10 +121,12 @@ def evaluate_models(config: RunConfig, store: Store, planned: Planned, run_id: s
 
 
 def judge_cells(config: RunConfig, store: Store, planned: Planned, run_id: str) -> int:
-    judges = [plugins.judges.build(j.name, j.params) for j in config.judges]
+    judges: list[JudgePlugin] = []
     try:
+        for ref in config.judges:
+            judges.append(plugins.judges.build(ref.name, ref.params))
         written = judge_stored(store, planned.record.plan_id, judges, run_id)
-    finally:
+    finally:  # a judge holding a model (an LLM judge on a GPU) is released even if another failed to build
         for judge in judges:
             close_plugin(judge.obj)
     log.info("new verdicts: %s", ", ".join(f"{k} {v}" for k, v in written.items()))

@@ -99,8 +99,8 @@ def model_cells(matrix: Matrix, model: ModelRecord, adapter: dict[str, Any]) -> 
 
 
 def specs_of(matrix: Matrix) -> tuple[PlanSpec, ...]:
-    attacks = [PlanSpec(kind=SpecKind.ATTACK, spec_hash=a.spec.hash, label=a.spec.label, baseline=a.traits.baseline)
-               for a in matrix.attacks]
+    attacks = [PlanSpec(kind=SpecKind.ATTACK, spec_hash=a.spec.hash, label=a.spec.label, baseline=a.traits.baseline,
+                        targeted=a.traits.targeted) for a in matrix.attacks]
     defenses = [PlanSpec(kind=SpecKind.DEFENSE, spec_hash=d.spec.hash, label=d.spec.label,
                          baseline=d.traits.baseline) for d in matrix.defenses]
     return tuple(attacks + defenses)

@@ -2,9 +2,15 @@
 alerts name the judge behind them.
 
 Cells stored before the adapter was part of the key are re-keyed here with the adapter
-configuration their model was recorded with (models.adapter_params), through the same function
-the planner uses, so an upgraded store reuses its answers instead of computing them again.
-Verdicts and human labels follow their cells. Older alerts keep their ids; their new columns are NULL.
+configuration their model was first recorded with (models.adapter_params), through the same
+function the planner uses, so an upgraded store reuses their answers instead of computing them
+again. Verdicts and human labels follow their cells. Older alerts keep their ids; their new columns
+are NULL, so no current plan claims them.
+
+Not reused: cells of plugins whose recorded parameters grew in the same release (`figstep-pro`,
+`ocr-filter` and `output-guard` now record `lexicon_version`). Their spec, hence their probe key,
+changed, and a probe key cannot be recomputed from stored rows (it hashes the sample's content),
+so those cells are computed again once; the old ones stay stored.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ CREATE TABLE plan_specs (                    -- the attacks and defenses of a pl
     spec_hash VARCHAR NOT NULL,
     label     VARCHAR NOT NULL,
     baseline  BOOLEAN NOT NULL,              -- attack `none` / defense `none`: what others compare with
+    targeted  BOOLEAN NOT NULL,              -- an attack whose probes may carry a target string
     PRIMARY KEY (plan_id, kind, spec_hash)
 );
 CREATE TABLE plan_cells (

@@ -154,6 +154,14 @@ def test_every_defense_wraps_the_reference_model_and_keeps_the_probe_count(name:
         model.close()
 
 
+# --- adapters --------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", plugins.adapters.names())
+def test_every_adapters_operational_params_are_its_parameters(name: str) -> None:
+    """A misspelt name here would silently keep that parameter in every cell key."""
+    info = plugins.adapters.info(name)
+    assert info.traits.operational_params <= set(info.parameters()), name
+
+
 # --- benchmark loaders -----------------------------------------------------------------------
 def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:

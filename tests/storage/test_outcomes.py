@@ -28,12 +28,13 @@ BENIGN = [Sample(benchmark="b", source_id=f"n{i}", category="homonyms", kind=Sam
           for i in range(10)]
 
 
-def _cell(model: str, sample: Sample, attack: dict[str, object], target: str | None) -> CellRecord:
+def _cell(model: str, sample: Sample, attack: dict[str, object], target: str | None,
+          error: str | None = None) -> CellRecord:
+    probe = None if error else Probe(sample_id=sample.id, text=sample.text, target=target, kind=sample.kind)
     return CellRecord(cell_key=f"{model}|{sample.id}|{attack['name']}", run_id="r", model_id=model,
                       sample_id=sample.id, probe_index=0, attack=attack, attack_label=str(attack["name"]),
                       defense=NONE, defense_label="none", adapter=ADAPTER, generation={}, seed=0,
-                      probe=Probe(sample_id=sample.id, text=sample.text, target=target, kind=sample.kind),
-                      response=Response(text="answer"))
+                      probe=probe, response=Response(text="answer" if not error else "", error=error))
 
 
 def _verdict(judge: str, label: Label) -> Verdict:
@@ -42,7 +43,9 @@ def _verdict(judge: str, label: Label) -> Verdict:
 
 @pytest.fixture()
 def published(tmp_path: Path) -> tuple[Path, list]:
-    """Revision 2 complies on 8 of 10 harmful items and says the canary on 6 of 10 benign ones."""
+    """Revision 2 complies on 8 of 10 harmful items and says the canary on 6 of 10 benign ones. It
+    also stops over-refusing the plain benign items (an improvement, never an item behind an alert),
+    and its injection fails to render on one more benign item (an error row of a targeted attack)."""
     with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
         store.upsert_samples(HARMFUL + BENIGN)
         store.upsert_models([ModelRecord(lineage="lin", revision=r, label=f"rev {r}", source=ModelSource.CONFIG,
@@ -58,11 +61,18 @@ def published(tmp_path: Path) -> tuple[Path, list]:
                 verdicts.append((c.cell_key, _verdict("refusal-keywords", Label.COMPLIED)))
                 verdicts.append((c.cell_key, _verdict("target-string", Label.TARGET_HIT if i < canaries
                                                       else Label.TARGET_MISSED)))
+                cells.append(c := _cell(model, s, NONE, None))
+                verdicts.append((c.cell_key, _verdict("refusal-keywords", Label.COMPLIED if complied
+                                                      else Label.REFUSED)))
+        failed = Sample(benchmark="b", source_id="n-broken", category="homonyms", kind=SampleKind.BENIGN, text="x")
+        store.upsert_samples([failed])
+        cells.append(_cell("lin@2", failed, INJECTION, None, error="attack failed: unreadable image"))
         store.write_cells(cells)
         store.write_verdicts("r", verdicts)
         plan = record_plan(store, cells)
         _, alerts = find_regressions(store.paired_outcomes(plan.plan_id, ROLES), RegressionConfig(), "r")
-        store.write_alerts(alerts)
+        stale = alerts[0].model_copy(update={"alert_id": "from-an-older-plan", "attack_hash": "old-spec"})
+        store.write_alerts([*alerts, stale])
         path = store.publish(tmp_path / "snap.duckdb", options(plan))
     return path, alerts
 
@@ -82,11 +92,19 @@ def test_board_regression_and_history_items_agree(published: tuple[Path, list]) 
     assert sorted(data.regressed_samples(injection.alert_id, path=path)["sample_id"]) == [f"b:n{i}" for i in range(6)]
 
 
+def test_only_the_current_plans_alerts_are_published_and_slices_are_not_split(published: tuple[Path, list]) -> None:
+    path, alerts = published
+    assert sorted(data.alerts(path=path)["alert_id"]) == sorted(a.alert_id for a in alerts)  # not the stale one
+    injection = data.asr_by_attack(path=path).query("attack == 'indirect-injection' and model_id == 'lin@2'")
+    assert len(injection) == 1 and injection.iloc[0]["judge"] == "target-string"  # the error row did not split it
+
+
 def test_targeted_probes_stay_out_of_over_refusal_and_harmful_asr(published: tuple[Path, list]) -> None:
     path, _ = published
     rows = data.ranking(path=path).set_index("model_id")
     assert rows.loc["lin@2", "n_harmful"] == 10 and rows.loc["lin@2", "asr"] == pytest.approx(0.8)
-    assert rows.loc["lin@2", "n_benign"] == 0  # the injection's benign items were not sent as they are
+    assert rows.loc["lin@2", "n_benign"] == 10 and rows.loc["lin@2", "over_refusal"] == 0.0  # plain ones only
+    assert rows.loc["lin@1", "over_refusal"] == 1.0
 
 
 def test_every_label_has_exactly_one_outcome() -> None:

@@ -118,6 +118,17 @@ def test_colour_images_show_that_colour() -> None:
             assert centre == mini_mod.COLOURS[s.reference], s.id
 
 
+def test_per_category_keeps_the_first_items_of_every_category() -> None:
+    every = _samples()
+    two = _samples(per_category=2)
+    categories = Counter((s.kind, s.category) for s in every)
+    assert Counter((s.kind, s.category) for s in two) == {key: min(2, n) for key, n in categories.items()}
+    assert [s.id for s in two] == [s.id for s in every if s in two]  # file order kept
+    assert len(_samples(kinds=["harmful"], per_category=1)) == 10
+    with pytest.raises(ValueError, match="per_category"):
+        _samples(per_category=0)
+
+
 def test_kinds_filter_and_bad_kind() -> None:
     benign = _samples(kinds=["benign"])
     assert benign and {s.kind for s in benign} == {SampleKind.BENIGN}
