@@ -11,10 +11,15 @@ export HF_HUB_OFFLINE := 1
 
 .PHONY: demo test test-fast check leaderboard bench clean
 
+# torch comes from pip (the CPU build on local disk: pinned, never a CUDA download); the ~150 other
+# packages from uv, which downloads in parallel (about 30 s instead of 2-3 minutes with pip) and
+# keeps the torch already installed. Without uv, pip installs them.
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test]"
+	($(BIN)/pip install --quiet uv && VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv pip install --quiet -e ".[test]") \
+		|| $(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/python -c "import torch, sys; sys.exit(0 if torch.__version__.endswith('+cpu') else 'torch is not the CPU build: ' + torch.__version__)"
 	touch $(STAMP)
 
 demo: $(STAMP)
