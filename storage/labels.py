@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 from mmwatch.analysis.labels import HumanLabel, LabelledRow
 from mmwatch.types import SampleKind, stable_hash
-from storage.store import DuckDBStore, utcnow
+from storage.store import DuckDBStore, insert_rows, utcnow
 
-COLUMNS = "id, prompt, response, label, image_sha, source, labeller, created_at, cell_key, category, kind"
+COLUMNS = ("id", "prompt", "response", "label", "image_sha", "source", "labeller", "created_at", "cell_key", "category",
+           "kind")
 
 
 def label_id(row: LabelledRow, image_sha: str | None, source: str) -> str:
@@ -31,15 +32,13 @@ def add_labels(store: DuckDBStore, rows: Sequence[LabelledRow], source: str) -> 
         sha = store.put_image(row.image) if row.image is not None else None
         records.append([label_id(row, sha, source), row.prompt, row.response, row.label.value, sha, source,
                         row.labeller, utcnow(), row.cell_key, row.category, row.kind.value])
-    if records:
-        store.con.executemany(f"INSERT OR REPLACE INTO human_labels ({COLUMNS}) VALUES "
-                              f"({', '.join(['?'] * 11)})", records)
+    insert_rows(store.con, "human_labels", COLUMNS, records, verb="INSERT OR REPLACE")
     return len(records)
 
 
 def labels(store: DuckDBStore, source: str | None = None) -> list[LabelledRow]:
     """Every stored label (or one source's), oldest first, with images read back from the artifacts."""
-    sql = f"SELECT {COLUMNS} FROM human_labels"
+    sql = f"SELECT {', '.join(COLUMNS)} FROM human_labels"
     params: list[str] = []
     if source is not None:
         sql += " WHERE source = ?"

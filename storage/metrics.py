@@ -14,8 +14,6 @@ counted, never folded into a rate. Which rows count:
 
 from __future__ import annotations
 
-import duckdb
-
 from mmwatch.analysis.outcomes import JudgeRole, Outcome
 from mmwatch.types import SampleKind
 from storage.outcomes import SCORED_SQL, literal
@@ -109,7 +107,3 @@ FROM outcomes o JOIN models m USING (model_id)
 WHERE o.is_primary AND (o.kind = {HARMFUL} OR o.targeted) AND o.outcome IN {SCORED_SQL}
 """
 
-
-def leaderboard(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
-    """Rows in the column order of the snapshot's `leaderboard` table (after outcomes.prepare)."""
-    return con.execute(LEADERBOARD).fetchall()

@@ -49,6 +49,11 @@ _CELL_COLUMNS = (
 )
 _VERDICT_COLUMNS = ("cell_key", "judge", "judge_version", "label", "score", "rationale", "run_id", "created_at")
 _SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference")
+_ALERT_COLUMNS = (
+    "alert_id", "run_id", "lineage", "model_id", "baseline_id", "attack", "defense", "metric", "n_pairs", "only_new",
+    "only_old", "rate_old", "rate_new", "p_value", "p_adjusted", "created_at", "attack_hash", "defense_hash", "judge",
+    "judge_version",
+)
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
@@ -268,8 +273,7 @@ class DuckDBStore:
                  a.n_pairs, a.only_new, a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, utcnow(),
                  a.attack_hash, a.defense_hash, a.judge, a.judge_version] for a in alerts]
         before = self._count("alerts")
-        if rows:
-            self.con.executemany(f"INSERT OR IGNORE INTO alerts VALUES ({', '.join(['?'] * 20)})", rows)
+        insert_rows(self.con, "alerts", _ALERT_COLUMNS, rows)
         return self._count("alerts") - before
 
     def publish(self, snapshot_path: Path, options: PublishOptions) -> Path:

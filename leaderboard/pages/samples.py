@@ -18,6 +18,11 @@ def _response(row: pd.Series) -> str:
     return row["response_text"] if isinstance(row["response_text"], str) else ""
 
 
+def _ordered(present: set[str], order: list[str]) -> list[str]:
+    """The names present, in the snapshot's order (baseline first), then any it does not list."""
+    return [name for name in order if name in present] + sorted(present - set(order))
+
+
 def main() -> None:
     meta = data.meta()
     st.title("Samples")
@@ -34,12 +39,8 @@ def main() -> None:
     left, mid, right = st.columns(3)
     model = left.selectbox("Model", list(dict.fromkeys(index["model"])))
     rows = index[index["model"] == model]
-    present_attacks = set(rows["attack"])
-    attack = mid.selectbox("Attack", [a for a in data.attacks() if a in present_attacks]
-                           + sorted(present_attacks - set(data.attacks())))
-    present = set(rows[rows["attack"] == attack]["defense"])
-    defenses = [d for d in data.defenses() if d in present] + sorted(present - set(data.defenses()))
-    defense = right.selectbox("Defense", defenses)
+    attack = mid.selectbox("Attack", _ordered(set(rows["attack"]), data.attacks()))
+    defense = right.selectbox("Defense", _ordered(set(rows[rows["attack"] == attack]["defense"]), data.defenses()))
     model_id = rows["model_id"].iloc[0]
     found = data.examples(model_id, attack, defense=defense)
     st.markdown(f"**{len(found)} samples** for *{model}* under attack *{attack}*, defense *{defense}*")

@@ -137,7 +137,8 @@ def plan(matrix: Matrix, existing: Callable[[Iterable[str]], set[str]]) -> Plan:
             continue
         for cell in model_cells(matrix, model, adapter):
             if cell.attack.traits.needs_gradients and not adapter_has_gradients(model):
-                result.skipped_no_gradients += available
+                if available:
+                    result.skipped_no_gradients += 1
                 continue
             result.keys.append(cell.key)
             if available:
