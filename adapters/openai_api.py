@@ -1,7 +1,8 @@
 """Any OpenAI-compatible chat endpoint: the OpenAI API, vLLM, `mmwatch serve`, other hosted models.
 
-The engine is synchronous, but a remote model is latency-bound, so `generate` runs its probes
-concurrently (bounded by a semaphore) on a private event loop. Retries are ours, not the SDK's,
+A remote model is latency-bound: the engine streams probes through `agenerate` in a sliding
+window of `concurrency` calls; `generate` (synchronous callers) runs a batch concurrently on a
+private event loop. Retries are ours, not the SDK's,
 so that every retry is logged and the policy is testable: 429, 408/409, 5xx, connection errors
 and timeouts back off exponentially with jitter, or wait what `Retry-After` asks. A probe that
 still fails becomes one error Response. The API key is read from the environment only and is
@@ -16,9 +17,10 @@ import logging
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from mmwatch.aio import run_sync
 from mmwatch.plugins import adapter
@@ -27,6 +29,7 @@ from mmwatch.types import GenerationParams, Probe, Response
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+DEFAULT_HOST = "api.openai.com"
 LOCAL_KEY = "EMPTY"  # what local OpenAI-compatible servers accept when they check no key
 RETRY_STATUS = frozenset({408, 409, 429})
 MAX_ERROR_CHARS = 500
@@ -47,8 +50,15 @@ class OpenAIOptions:
     retry_after_cap_s: float = 120.0  # never trust a server to park us for longer
 
 
+def api_limit(params: Mapping[str, Any]) -> tuple[str, int] | None:
+    """Units of one provider share its rate: a unit occupies as many slots as calls it keeps in flight."""
+    host = urlsplit(str(params.get("base_url") or DEFAULT_HOST)).hostname or DEFAULT_HOST
+    return (f"mmwatch-api-{host}", int(params.get("concurrency", 8)))
+
+
 @adapter("openai", version=1, operational_params=(
-    "api_key_env", "concurrency", "max_retries", "timeout_s", "price_in_per_mtok", "price_out_per_mtok"))
+    "api_key_env", "concurrency", "max_retries", "timeout_s", "price_in_per_mtok", "price_out_per_mtok"),
+    limit=api_limit, remote=True)
 def openai(
     model: str,
     base_url: str | None = None,
@@ -76,23 +86,46 @@ def openai(
 
 
 class OpenAIAdapter:
-    """ModelAdapter over AsyncOpenAI. Holds no key: it is read from the environment per call."""
+    """ModelAdapter over AsyncOpenAI. Holds no key: it is read from the environment per call.
+
+    `agenerate` keeps one client per event loop for the adapter's life (a unit streams thousands
+    of single-probe calls through it); `generate`, for synchronous callers, opens its own.
+    """
 
     def __init__(self, options: OpenAIOptions) -> None:
         self.options = options
+        self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._limit: asyncio.Semaphore | None = None
+
+    @property
+    def concurrency(self) -> int:
+        return self.options.concurrency
 
     def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         if not probes:
             return []
+        return run_sync(self._generate_once(list(probes), params))
+
+    async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        """Answer probes on the caller's loop through the adapter's long-lived client."""
         key = self._api_key()
         if key is None:
-            why = f"openai adapter: environment variable {self.options.api_key_env} is not set (it holds the API key)"
-            return [Response(error=why) for _ in probes]
-        try:
-            return run_sync(self._generate(list(probes), params, key))
-        except Exception as exc:  # never raise from generate: the whole batch becomes error cells
-            why = scrub(f"openai adapter: {type(exc).__name__}: {exc}", key)
-            return [Response(error=why) for _ in probes]
+            return [Response(error=self._no_key()) for _ in probes]
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            from openai import AsyncOpenAI
+
+            self._client = AsyncOpenAI(api_key=key, base_url=self.options.base_url, max_retries=0,
+                                       timeout=self.options.timeout_s)
+            self._loop, self._limit = loop, asyncio.Semaphore(self.options.concurrency)
+        return await self._answer(self._client, list(probes), params, key)
+
+    async def aclose(self) -> None:
+        """Close the long-lived client, on the loop it was made on."""
+        client, self._client, self._loop = self._client, None, None
+        if client is not None:
+            await client.close()
 
     def list_models(self) -> list[str]:
         """The model ids the endpoint serves (GET /v1/models), for discovery."""
@@ -109,7 +142,8 @@ class OpenAIAdapter:
             raise RuntimeError(scrub(f"cannot list models: {type(exc).__name__}: {exc}", key)) from None
 
     def close(self) -> None:
-        """Nothing to release: each generate call opens and closes its own client."""
+        """Drop the long-lived client; its loop has ended (the engine awaits `aclose` before)."""
+        self._client, self._loop = None, None
 
     def _api_key(self) -> str | None:
         key = os.environ.get(self.options.api_key_env) or None
@@ -117,22 +151,38 @@ class OpenAIAdapter:
             return LOCAL_KEY
         return key
 
-    async def _generate(self, probes: list[Probe], params: GenerationParams, key: str) -> list[Response]:
+    def _no_key(self) -> str:
+        return f"openai adapter: environment variable {self.options.api_key_env} is not set (it holds the API key)"
+
+    async def _generate_once(self, probes: list[Probe], params: GenerationParams) -> list[Response]:
         from openai import AsyncOpenAI
 
-        limit = asyncio.Semaphore(self.options.concurrency)
-        # The client lives on this call's loop: httpx connections cannot move between loops.
-        async with AsyncOpenAI(api_key=key, base_url=self.options.base_url, max_retries=0,
-                               timeout=self.options.timeout_s) as client:
+        key = self._api_key()
+        if key is None:
+            return [Response(error=self._no_key()) for _ in probes]
+        self._limit = asyncio.Semaphore(self.options.concurrency)
+        try:
+            # The client lives on this call's loop: httpx connections cannot move between loops.
+            async with AsyncOpenAI(api_key=key, base_url=self.options.base_url, max_retries=0,
+                                   timeout=self.options.timeout_s) as client:
+                return await self._answer(client, probes, params, key)
+        except Exception as exc:  # never raise from generate: the whole batch becomes error cells
+            why = scrub(f"openai adapter: {type(exc).__name__}: {exc}", key)
+            return [Response(error=why) for _ in probes]
 
-            async def one(probe: Probe) -> Response:
-                async with limit:
-                    try:
-                        return await self._call(client, probe, params, key)
-                    except Exception as exc:  # a bug in one cell must not cost the batch
-                        return Response(error=scrub(f"{_where(probe)}: {type(exc).__name__}: {exc}", key))
+    async def _answer(self, client: Any, probes: list[Probe], params: GenerationParams, key: str) -> list[Response]:
+        limit = self._limit or asyncio.Semaphore(self.options.concurrency)
 
-            return list(await asyncio.gather(*(one(p) for p in probes)))
+        async def one(probe: Probe) -> Response:
+            async with limit:
+                try:
+                    return await self._call(client, probe, params, key)
+                except Exception as exc:  # a bug in one cell must not cost the batch
+                    return Response(error=scrub(f"{_where(probe)}: {type(exc).__name__}: {exc}", key))
+
+        if len(probes) == 1:
+            return [await one(probes[0])]
+        return list(await asyncio.gather(*(one(p) for p in probes)))
 
     async def _call(self, client: Any, probe: Probe, params: GenerationParams, key: str) -> Response:
         """One probe with retries; the error Response names the probe and the last failure."""

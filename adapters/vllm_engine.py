@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.openai_api import user_content
-from mmwatch.plugins import adapter
+from mmwatch.plugins import Hardware, adapter, gpu_limit
 from mmwatch.types import GenerationParams, Probe, Response
 
 INSTALL_HINT = "the vllm adapter needs vLLM and a GPU: pip install 'mmwatch[gpu]'"
@@ -60,7 +60,8 @@ class VLLMAdapter:
         del self.llm
 
 
-@adapter("vllm", version=1, operational_params=("gpu_memory_utilization", "max_images"))
+@adapter("vllm", version=1, operational_params=("gpu_memory_utilization", "max_images"), hardware=Hardware.GPU,
+         whole_shard=True, limit=gpu_limit)
 def vllm(path: str, revision: str | None = None, dtype: str = "auto", trust_remote_code: bool = False,
          max_images: int = 4, gpu_memory_utilization: float = 0.85, max_model_len: int | None = None,
          seed: int = 0) -> VLLMAdapter:

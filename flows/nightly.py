@@ -1,8 +1,9 @@
 """The nightly cycle as a Prefect flow: a thin caller of `mmwatch.engine.cycle.run_cycle`.
 
-Each step of the cycle (discover, plan, evaluate, judge, regressions, publish) runs as a Prefect
-task, so a Prefect server shows where a night spent its time; what the steps do is written once,
-in the core. The flow opens the store: its steps are the only writer of the primary database.
+Each step of the cycle (discover, plan, units, evaluate, ingest, judge, regressions, publish) runs
+as a Prefect task, so a Prefect server shows where a night spent its time; what the steps do is
+written once, in the core. The flow opens the store: its steps are the only writer of the primary
+database. With `work.dispatch: prefect` the units run as deployment runs on work pools.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import ParamSpec, TypeVar
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from mmwatch.config import RunConfig, load_config
-from mmwatch.engine.cycle import CycleReport, run_cycle
+from mmwatch.config import Dispatch, RunConfig, load_config
+from mmwatch.engine.cycle import CycleReport, Dispatcher, in_process, run_cycle
 from storage.store import DuckDBStore
 
 P = ParamSpec("P")
@@ -27,9 +28,21 @@ def prefect_step(name: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kw
     return task(name=name, cache_policy=NO_CACHE, persist_result=False)(fn)(*args, **kwargs)
 
 
+def dispatcher(config: RunConfig) -> Dispatcher:
+    """Units in this process (the embedded default), or as runs of the unit deployments."""
+    if config.work.dispatch is Dispatch.PREFECT:
+        from flows.dispatch import PrefectDispatcher
+
+        return PrefectDispatcher(config)
+    return in_process(config)
+
+
 @flow(name="mmwatch-nightly", log_prints=True)
 def nightly(config_path: str, config: RunConfig | None = None) -> CycleReport:
     """One full cycle; `config` is the already loaded `config_path` when the caller has it."""
+    if "{{" in config_path:
+        raise ValueError(f"config_path {config_path!r} is an unresolved placeholder: register the deployments "
+                         "with `mmwatch deploy --config <config>`")
     loaded = config if config is not None else load_config(Path(config_path))
-    with DuckDBStore(loaded.store.path, loaded.store.artifacts) as store:
-        return run_cycle(loaded, store, step=prefect_step)
+    with DuckDBStore(loaded.store.path, loaded.store.artifacts, wait_s=loaded.store.wait_s) as store:
+        return run_cycle(loaded, store, step=prefect_step, dispatch=dispatcher(loaded))

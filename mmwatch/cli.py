@@ -45,25 +45,65 @@ def _load(path: Path) -> RunConfig:
         raise typer.Exit(code=2) from None
 
 
-def _run_cycle(config_path: Path, config: RunConfig | None = None) -> CycleReport:
-    """One cycle through the Prefect flow (a temporary local server when none is configured)."""
+STORE_BUSY_EXIT = 4
+
+
+def _through_prefect(choice: bool | None) -> bool:
+    """Through the Prefect flow when asked, or when a Prefect server is configured (PREFECT_API_URL);
+    else the same cycle runs in this process without starting a server (the embedded default)."""
+    return choice if choice is not None else bool(os.environ.get("PREFECT_API_URL"))
+
+
+def _run_cycle(config_path: Path, config: RunConfig | None = None, prefect: bool | None = None) -> CycleReport:
+    """One cycle; a store another cycle holds (past `store.wait_s`) exits with code 4 and a run row."""
     _prefect_env()
-    from flows.nightly import nightly
+    from storage.store import StoreBusy
 
     loaded = config if config is not None else _load(config_path)
-    report = nightly(str(config_path), config=loaded)
+    try:
+        if _through_prefect(prefect):
+            from flows.nightly import nightly
+
+            report = nightly(str(config_path), config=loaded)
+        else:
+            from flows.nightly import dispatcher
+            from mmwatch.engine.cycle import run_cycle
+            from storage.store import DuckDBStore
+
+            with DuckDBStore(loaded.store.path, loaded.store.artifacts, wait_s=loaded.store.wait_s) as store:
+                report = run_cycle(loaded, store, dispatch=dispatcher(loaded))
+    except StoreBusy as exc:
+        _record_skipped(loaded, str(exc))
+        err.print(f"[bold red]not run[/]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=STORE_BUSY_EXIT) from None
     _print_report(report)
     return report
 
 
+def _record_skipped(config: RunConfig, why: str) -> None:
+    """The run row of a cycle that could not get the store, written when the store is next opened."""
+    from mmwatch.engine.cycle import new_run_id
+    from mmwatch.engine.provenance import code_version, package_versions
+    from mmwatch.records import RunRecord
+    from storage.store import journal_skipped_run
+
+    run = RunRecord(run_id=new_run_id(), config_name=config.name, config_hash=config.hash,
+                    config_json=config.model_dump_json(), code_version=code_version(),
+                    package_versions=package_versions())
+    journal_skipped_run(config.store.path, run, f"skipped: {why}")
+
+
 def _print_report(report: CycleReport) -> None:
-    if report.cells_new == 0 and not report.failed_models:
+    if report.cells_new == 0 and not report.failed_models and not report.failed_units:
         console.print(f"Nothing new: all {report.cells_total} cells of the matrix were already stored; "
                       "no new cell computed.")
     else:
         console.print(f"Run {report.run_id}: {report.cells_new} new cells "
                       f"({report.cells_failed} error rows), {report.cells_stored_before} already stored, "
                       f"{report.verdicts_new} new verdicts.")
+    for unit_id, why in report.failed_units.items():
+        err.print(f"[red]unit unfinished[/]: {escape(unit_id)}: {escape(why)} (the next run computes the rest)",
+                  highlight=False)
     for model_id, why in report.failed_models.items():
         err.print(f"[red]model failed[/]: {escape(model_id)}: {escape(why)}", highlight=False)
     for problem in report.sample_problems:
@@ -79,11 +119,15 @@ def _print_report(report: CycleReport) -> None:
     console.print(f"Numbers are for config {report.config_hash}, plan {report.plan_id}.", highlight=False)
 
 
+PrefectOption = Annotated[bool | None, typer.Option(
+    "--prefect/--no-prefect", help="run as a Prefect flow (default: only when PREFECT_API_URL is set)")]
+
+
 @app.command()
-def run(config: ConfigOption = DEFAULT_CONFIG) -> None:
+def run(config: ConfigOption = DEFAULT_CONFIG, prefect: PrefectOption = None) -> None:
     """Run one nightly cycle now, locally (no server needed)."""
-    cfg = _load(config)  # a bad config exits with code 2 and its message before Prefect starts
-    report = _run_cycle(config, cfg)
+    cfg = _load(config)  # a bad config exits with code 2 and its message before any work
+    report = _run_cycle(config, cfg, prefect)
     _print_table(Path(report.snapshot))
 
 
@@ -121,7 +165,12 @@ def watch(config: ConfigOption = DEFAULT_CONFIG,
     scheduler = BlockingScheduler(timezone="UTC")
     job = schedule_cycles(scheduler, config, cfg.schedule.cron)
     if now:
-        _run_cycle(config, cfg)
+        try:
+            _run_cycle(config, cfg)
+        except (Exception, typer.Exit) as exc:  # a failed first run must not cost the schedule
+            logging.getLogger("mmwatch.watch").error("the first run failed: %s: %s", type(exc).__name__, exc)
+            err.print(f"[red]first run failed[/] ({type(exc).__name__}: {escape(str(exc))}); keeping the schedule",
+                      highlight=False)
     console.print(f"watching: cron '{cfg.schedule.cron}' UTC; next run {job.trigger.get_next_fire_time(None, _now())}")
     try:
         scheduler.start()
@@ -307,6 +356,26 @@ def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt
             save_calibration(store, judge, report, str(labels), digest)
         console.print(f"stored {added} human label(s) and the calibration in {cfg.store.path}; the next "
                       "publish shows ASR corrected for this judge when it is the safety judge")
+
+
+@app.command()
+def deploy(config: Annotated[Path, typer.Option("--config", "-c", help="the run config the nightly deployment runs")],
+           prefect_file: Annotated[Path, typer.Option(help="deployments to register")] = Path("deploy/prefect.yaml"),
+           ) -> None:
+    """Register the Prefect deployments: the nightly orchestrator on the config's cron, and the unit
+    deployments per work pool (`prefect deploy` on deploy/prefect.yaml). No config is deployed by default."""
+    import subprocess
+
+    cfg = _load(config)
+    if cfg.work.dispatch.value != "prefect":
+        err.print("[yellow]note[/]: the config has work.dispatch: local, so the nightly run computes its units "
+                  "itself; set work.dispatch: prefect to fan them out to the work pools", highlight=False)
+    env = {**os.environ, "MMWATCH_CONFIG": str(config), "MMWATCH_CRON": cfg.schedule.cron}
+    env.pop("MMWATCH_HOME", None)  # `prefect deploy` would bake this machine's folder into the pull step
+    command = [sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file)]
+    console.print(f"registering deployments from {prefect_file}: nightly on cron '{cfg.schedule.cron}' UTC "
+                  f"with config {config}", highlight=False)
+    raise typer.Exit(code=subprocess.run(command, env=env).returncode)
 
 
 @app.command("export-images")

@@ -7,6 +7,7 @@ are taken from the directory the command runs in, as a shell user expects.
 from __future__ import annotations
 
 import fnmatch
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -123,6 +124,34 @@ class StoreConfig(_Frozen):
     path: Path = Path("mmwatch.duckdb")
     artifacts: Path = Path("artifacts")
     snapshot: Path = Path("leaderboard.duckdb")
+    results: str | None = Field(default=None, description="where work units write result shards: a folder or "
+                                "any fsspec URL (s3://bucket/prefix); by default `results/` beside the store file")
+    wait_s: float = Field(default=0.0, ge=0, description="how long a cycle waits for a store another cycle "
+                          "holds before it gives up (exit code 4, with a run row saying so)")
+
+
+    @property
+    def results_location(self) -> str:
+        return self.results if self.results is not None else str(self.path.parent / "results")
+
+
+class Dispatch(StrEnum):
+    LOCAL = "local"  # units run in this process: the embedded default, no server
+    PREFECT = "prefect"  # units run as Prefect deployment runs on work pools by hardware
+
+
+class WorkConfig(_Frozen):
+    """How the new cells are split into work units and where the units run."""
+
+    shard_size: int = Field(default=500, ge=1, description="cells per work unit (one model revision each)")
+    max_attempts: int = Field(default=3, ge=1, description="error cells are retried on later cycles up to "
+                              "this many attempts, then kept as errors with the reason")
+    dispatch: Dispatch = Dispatch.LOCAL
+    deployments: dict[str, str] = Field(
+        default_factory=lambda: {"gpu": "mmwatch-unit/gpu", "cpu": "mmwatch-unit/cpu"},
+        description="work pool (hardware) -> the unit deployment that runs on it")
+    unit_retries: int = Field(default=2, ge=0, description="re-dispatches of a unit whose run crashed or failed")
+    unit_timeout_s: float = Field(default=6 * 3600, gt=0, description="how long the orchestrator waits for a unit")
 
 
 class RegressionConfig(_Frozen):
@@ -165,6 +194,7 @@ class RunConfig(_Frozen):
     seed: int = 0
     regression: RegressionConfig = RegressionConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    work: WorkConfig = WorkConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
 
     @model_validator(mode="before")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from mmwatch.records import Discovery
@@ -51,6 +52,53 @@ class GradientModel(Protocol):
     def loss_and_grad(self, pixels: Any, batch: Any) -> tuple[Any, Any]: ...
     def evaluate(self, pixels: Any, batch: Any) -> tuple[list[float], list[bool]]: ...
     def frozen(self) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class AsyncAnswering(Protocol):
+    """Answers probes from async code (an API adapter, and the defenses wrapped around any adapter)."""
+
+    async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]: ...
+
+
+@runtime_checkable
+class AsyncModelAdapter(ModelAdapter, AsyncAnswering, Protocol):
+    """An adapter that answers probes as they come (a remote API): the engine keeps `concurrency`
+    requests in flight in a sliding window instead of waiting for whole batches."""
+
+    @property
+    def concurrency(self) -> int: ...
+
+
+async def agenerate(adapter: ModelAdapter, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+    """Answer probes from async code: natively where the adapter can, else in a worker thread."""
+    if isinstance(adapter, AsyncAnswering):
+        return await adapter.agenerate(probes, params)
+    import asyncio
+
+    return await asyncio.to_thread(adapter.generate, probes, params)
+
+
+class DefendedAdapter:
+    """Base of a defense around an adapter: its logic is written once, as async `agenerate`
+    (`ask` calls the model inside); `generate` runs it for synchronous callers."""
+
+    def __init__(self, inner: ModelAdapter) -> None:
+        self.inner = inner
+
+    async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        raise NotImplementedError
+
+    async def ask(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        return await agenerate(self.inner, probes, params) if probes else []
+
+    def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        from mmwatch.aio import run_sync
+
+        return run_sync(self.agenerate(probes, params)) if probes else []
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 @runtime_checkable
@@ -112,6 +160,7 @@ class JudgeTraits:
     applies_to: frozenset[SampleKind] = ALL_KINDS
     target_only: bool = False
     reads_images: bool = False
+    uses_model: bool = False  # it calls a model (an LLM or a classifier): run by the orchestrator, not in units
 
     def scores(self, probe: Probe) -> bool:
         if self.target_only:
@@ -123,15 +172,42 @@ def _no_revision(params: Mapping[str, Any]) -> str | None:
     return None
 
 
+class Hardware(StrEnum):
+    """The work pool a model's units run on."""
+
+    GPU = "gpu"  # checkpoints loaded into memory (hf, vllm)
+    CPU = "cpu"  # API models and rule-based reference models
+
+
+def _no_limit(params: Mapping[str, Any]) -> tuple[str, int] | None:
+    return None
+
+
+GPU_LIMIT = "mmwatch-gpu"
+
+
+def gpu_limit(params: Mapping[str, Any]) -> tuple[str, int] | None:
+    """A unit of a loaded checkpoint holds one GPU while it runs."""
+    return (GPU_LIMIT, 1)
+
+
 @dataclass(frozen=True)
 class AdapterTraits:
     """supports_gradients: white-box attacks can run on it; operational_params: parameters that
     do not change answers (concurrency, retries, prices...), left out of the cell key; revision:
-    the revision of the weights its parameters point at, for a configured model that names none."""
+    the revision of the weights its parameters point at, for a configured model that names none;
+    hardware: the work pool its units run on; whole_shard: give it all of a unit's probes at once
+    (vLLM schedules its own batches); remote: it answers over the network; limit: the Prefect
+    concurrency limit a unit of it occupies,
+    and how many slots (one GPU; as many calls as it keeps in flight to one API provider)."""
 
     supports_gradients: bool = False
     operational_params: frozenset[str] = frozenset()
     revision: Callable[[Mapping[str, Any]], str | None] = field(default=_no_revision)
+    hardware: Hardware = Hardware.CPU
+    whole_shard: bool = False
+    limit: Callable[[Mapping[str, Any]], tuple[str, int] | None] = field(default=_no_limit)
+    remote: bool = False  # answers over the network: units of different remote models run side by side
 
 
 @dataclass(frozen=True)
@@ -198,14 +274,18 @@ def defense(name: str, version: int = 1, *, baseline: bool = False) -> Decorator
 
 
 def judge(name: str, version: int = 1, *, applies_to: Iterable[SampleKind] = ALL_KINDS, target_only: bool = False,
-          reads_images: bool = False) -> Decorator:
-    return judges.register(name, version, JudgeTraits(frozenset(applies_to), target_only, reads_images))
+          reads_images: bool = False, uses_model: bool = False) -> Decorator:
+    return judges.register(name, version, JudgeTraits(frozenset(applies_to), target_only, reads_images, uses_model))
 
 
 def adapter(name: str, version: int = 1, *, supports_gradients: bool = False,
             operational_params: Iterable[str] = (),
-            revision: Callable[[Mapping[str, Any]], str | None] = _no_revision) -> Decorator:
-    return adapters.register(name, version, AdapterTraits(supports_gradients, frozenset(operational_params), revision))
+            revision: Callable[[Mapping[str, Any]], str | None] = _no_revision,
+            hardware: Hardware = Hardware.CPU, whole_shard: bool = False,
+            limit: Callable[[Mapping[str, Any]], tuple[str, int] | None] = _no_limit,
+            remote: bool = False) -> Decorator:
+    return adapters.register(name, version, AdapterTraits(supports_gradients, frozenset(operational_params), revision,
+                                                          hardware, whole_shard, limit, remote))
 
 
 def source(name: str, version: int = 1) -> Decorator:

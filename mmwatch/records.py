@@ -66,6 +66,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the process ended without finishing (killed); found by a later cycle
+    SKIPPED = "skipped"  # another cycle held the store for longer than this one would wait
 
 
 class RunRecord(BaseModel):
@@ -100,6 +102,7 @@ class CellRecord(BaseModel):
     seed: int
     probe: Probe | None  # None when the attack itself failed on this sample
     response: Response
+    attempt: int = 1  # an error cell is computed again on later cycles, up to work.max_attempts
 
     @property
     def attack_hash(self) -> str:

@@ -46,7 +46,7 @@ class Label(StrEnum):
 class ImageData(BaseModel):
     """An image held as PNG bytes; its sha256 is its identity in the artifact store."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")  # travels in JSON
 
     png: bytes
 

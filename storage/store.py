@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -32,22 +32,13 @@ from mmwatch.store import Store
 from mmwatch.types import ImageData, Probe, Response, Sample, SampleKind, Verdict
 from storage import metrics, outcomes, snapshot
 from storage.artifacts import ArtifactStore
+from storage.rows import CELL_COLUMNS, VERDICT_COLUMNS, cell_row, utcnow, verdict_row
+from storage.shards import ShardManifest, list_shards, read_shards
 from storage.schema import migrate
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
                "status FROM models ORDER BY lineage, order_key, label")
-_CELL_COLUMNS = (
-    "cell_key", "run_id", "model_id", "sample_id", "probe_index", "attack", "attack_version", "attack_spec",
-    "attack_label", "defense", "defense_version", "defense_spec", "defense_label", "generation", "seed",
-    "probe_system", "probe_text", "probe_images", "probe_target", "probe_params", "response_text", "error",
-    "tokens_in", "tokens_out", "latency_s", "cost_usd", "created_at", "attack_hash", "defense_hash", "adapter_spec",
-)
-_VERDICT_COLUMNS = ("cell_key", "judge", "judge_version", "label", "score", "rationale", "run_id", "created_at")
 _SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference")
 _ALERT_COLUMNS = (
     "alert_id", "run_id", "lineage", "model_id", "baseline_id", "attack", "defense", "metric", "n_pairs", "only_new",
@@ -88,22 +79,66 @@ def read_models(path: Path) -> list[ModelRecord]:
         return _models(con)
 
 
-class DuckDBStore:
-    """Primary store: DuckDB file + content-addressed artifact folder."""
+class StoreBusy(RuntimeError):
+    """Another process (a cycle still running) holds the primary store for writing."""
 
-    def __init__(self, path: Path, artifacts: Path) -> None:
+
+def skipped_runs_journal(path: Path) -> Path:
+    """Where a cycle that could not get the store leaves its run row, for the next holder to record."""
+    return Path(path).with_name(Path(path).name + ".skipped-runs.jsonl")
+
+
+def journal_skipped_run(path: Path, run: RunRecord, message: str) -> None:
+    line = json.dumps({"run": run.model_dump(mode="json"), "message": message, "at": utcnow().isoformat()})
+    with skipped_runs_journal(path).open("a") as fh:
+        fh.write(line + "\n")
+
+
+class DuckDBStore:
+    """Primary store: DuckDB file + content-addressed artifact folder.
+
+    `wait_s`: how long to keep trying while another process holds the file (a cycle still
+    running); then `StoreBusy`. Every open records the run rows that cycles which gave up left in
+    the journal, so a skipped night shows in the runs table.
+    """
+
+    def __init__(self, path: Path, artifacts: Path, wait_s: float = 0.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.artifacts = ArtifactStore(artifacts)
-        try:
-            self.con = duckdb.connect(str(self.path))
-        except duckdb.IOException as exc:
-            raise RuntimeError(
-                f"cannot open {self.path} for writing: {exc}. Another process holds it; readers "
-                "should open the published snapshot, not the primary store."
-            ) from None
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as exc:
+                if time.monotonic() >= deadline:
+                    waited = f" after waiting {wait_s:.0f} s" if wait_s else ""
+                    raise StoreBusy(
+                        f"cannot open {self.path} for writing{waited}: another process holds it ({exc}). "
+                        "Another cycle is probably running; readers should open the published snapshot."
+                    ) from None
+                time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
         migrate(self.con)
         outcomes.register_functions(self.con)
+        self._record_skipped_runs()
+
+    def _record_skipped_runs(self) -> None:
+        journal = skipped_runs_journal(self.path)
+        if not journal.exists():
+            return
+        for line in journal.read_text().splitlines():
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            run = RunRecord.model_validate(entry["run"])
+            self.con.execute(
+                "INSERT OR IGNORE INTO runs (run_id, started_at, finished_at, status, config_name, config_hash, "
+                "config_json, code_version, package_versions, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run.run_id, entry["at"], entry["at"], RunStatus.SKIPPED.value, run.config_name, run.config_hash,
+                 run.config_json, run.code_version, json.dumps(run.package_versions, sort_keys=True),
+                 entry["message"]])
+        journal.unlink()
 
     def close(self) -> None:
         self.con.close()
@@ -139,6 +174,18 @@ class DuckDBStore:
             [utcnow(), status.value, planned, new, failed, message, plan_id, run_id],
         )
 
+    def close_interrupted_runs(self, by_run: str) -> list[str]:
+        """Runs still marked running when a cycle holds the store ended without finishing (killed):
+        say so, rather than leave them running forever."""
+        stale = [r[0] for r in self.con.execute(
+            "SELECT run_id FROM runs WHERE status = ? AND run_id <> ?", [RunStatus.RUNNING.value, by_run]).fetchall()]
+        for run_id in stale:
+            self.con.execute("UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE run_id = ?",
+                             [RunStatus.INTERRUPTED.value, utcnow(),
+                              f"interrupted: the process ended before the run finished (found by run {by_run})",
+                              run_id])
+        return stale
+
     # --- models and samples -------------------------------------------------------------
     def upsert_models(self, models: Sequence[ModelRecord]) -> None:
         """Record each revision once; the first sighting keeps its discovery time."""
@@ -164,17 +211,20 @@ class DuckDBStore:
         insert_rows(self.con, "samples", _SAMPLE_COLUMNS, rows, verb="INSERT OR REPLACE")
 
     # --- plans and cells ----------------------------------------------------------------
-    def existing_cell_keys(self, keys: Iterable[str]) -> set[str]:
+    def existing_cell_keys(self, keys: Iterable[str], max_attempts: int | None = None) -> set[str]:
+        """Stored cells among `keys`; with `max_attempts`, an error row with fewer attempts does not
+        count (it is to be computed again)."""
         wanted = list(keys)
         if not wanted:
             return set()
-        rel = self.con.execute("SELECT cell_key FROM cells WHERE cell_key IN (SELECT unnest(?))", [wanted])
+        final = "" if max_attempts is None else " AND (error IS NULL OR attempts >= ?)"
+        params: list[object] = [wanted] + ([] if max_attempts is None else [max_attempts])
+        rel = self.con.execute(f"SELECT cell_key FROM cells WHERE cell_key IN (SELECT unnest(?)){final}", params)
         return {r[0] for r in rel.fetchall()}
 
     def record_plan(self, plan: PlanRecord) -> None:
         """Store the plan's cells and specs once; a plan seen before is already there."""
-        row = self.con.execute("SELECT 1 FROM plans WHERE plan_id = ?", [plan.plan_id]).fetchone()
-        if row is not None:
+        if self.con.execute("SELECT 1 FROM plans WHERE plan_id = ?", [plan.plan_id]).fetchall():
             return
         self.con.execute("BEGIN TRANSACTION")
         try:
@@ -190,36 +240,83 @@ class DuckDBStore:
             raise
 
     def write_cells(self, cells: Sequence[CellRecord]) -> int:
-        """Insert cells; a key already stored is left as it is. Returns how many were new."""
-        rows = []
-        for c in cells:
-            p, r = c.probe, c.response
-            shas = [self.put_image(img) for img in p.images] if p else []
-            rows.append([
-                c.cell_key, c.run_id, c.model_id, c.sample_id, c.probe_index,
-                c.attack["name"], c.attack["version"], json.dumps(c.attack, sort_keys=True), c.attack_label,
-                c.defense["name"], c.defense["version"], json.dumps(c.defense, sort_keys=True), c.defense_label,
-                json.dumps(c.generation, sort_keys=True), c.seed,
-                p.system if p else None, p.text if p else None, shas, p.target if p else None,
-                json.dumps(p.attack_params, sort_keys=True, default=str) if p else None,
-                r.text, r.error, r.tokens_in, r.tokens_out, r.latency_s, r.cost_usd, utcnow(),
-                c.attack_hash, c.defense_hash, json.dumps(c.adapter, sort_keys=True, default=str),
-            ])
-        before = self._count("cells")
-        insert_rows(self.con, "cells", _CELL_COLUMNS, rows)
-        return self._count("cells") - before
+        """Insert cells; a key already stored is left as it is, unless it is an error row and this is a
+        later attempt. Returns how many rows were written."""
+        rows = [cell_row(c, [self.put_image(img) for img in c.probe.images] if c.probe else []) for c in cells]
+        return self._insert_cells(rows)
+
+    def _insert_cells(self, rows: Sequence[Sequence[object]]) -> int:
+        if not rows:
+            return 0
+        import pyarrow as pa
+
+        incoming = pa.Table.from_pylist([dict(zip(CELL_COLUMNS, row, strict=True)) for row in rows])
+        self.con.register("_incoming_cells", incoming)
+        try:
+            before = self._count("cells")
+            retried = self.con.execute(
+                "SELECT count(*) FROM cells c JOIN (SELECT cell_key, max(attempts) AS attempts FROM _incoming_cells "
+                "GROUP BY cell_key) i USING (cell_key) WHERE c.error IS NOT NULL AND i.attempts > c.attempts"
+            ).fetchall()[0][0]
+            self.con.execute(
+                "DELETE FROM cells WHERE error IS NOT NULL AND cell_key IN (SELECT i.cell_key FROM _incoming_cells i "
+                "JOIN cells c USING (cell_key) WHERE i.attempts > c.attempts)")
+            columns = ", ".join(CELL_COLUMNS)
+            self.con.execute(f"INSERT OR IGNORE INTO cells ({columns}) SELECT {columns} FROM _incoming_cells "
+                             "QUALIFY row_number() OVER (PARTITION BY cell_key ORDER BY attempts DESC) = 1")
+            return self._count("cells") - before + int(retried)
+        finally:
+            self.con.unregister("_incoming_cells")
+
+    def error_attempts(self, keys: Iterable[str]) -> dict[str, int]:
+        """How many times each of these cells failed, for those stored as error rows."""
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        rel = self.con.execute("SELECT cell_key, attempts FROM cells WHERE error IS NOT NULL AND "
+                               "cell_key IN (SELECT unnest(?))", [wanted])
+        return {r[0]: int(r[1] or 1) for r in rel.fetchall()}
+
+    # --- result shards ------------------------------------------------------------------
+    def ingest_shards(self, results: str) -> tuple[int, int]:
+        """Ingest every complete shard in the results location not ingested yet: cells (a key already
+        stored is skipped), verdicts and images. Idempotent; returns (cells, verdicts) written."""
+        seen = {r[0] for r in self.con.execute("SELECT shard_id FROM ingested_shards").fetchall()}
+        todo: list[ShardManifest] = [m for m in list_shards(results) if m.shard_id not in seen]
+        cells = verdicts = 0
+        for shard in read_shards(results, todo):
+            for sha, png in shard.artifacts.items():
+                stored = self.put_image(ImageData(png=png))
+                if stored != sha:
+                    raise ValueError(f"shard {shard.manifest.shard_id}: artifact {sha} has the bytes of {stored}")
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                cells += self._insert_cells([[row[c] for c in CELL_COLUMNS] for row in shard.cells])
+                before = self._count("verdicts")
+                insert_rows(self.con, "verdicts", VERDICT_COLUMNS,
+                            [[row[c] for c in VERDICT_COLUMNS] for row in shard.verdicts])
+                verdicts += self._count("verdicts") - before
+                m = shard.manifest
+                self.con.execute("INSERT INTO ingested_shards VALUES (?, ?, ?, ?, ?, ?)",
+                                 [m.shard_id, m.unit_id, m.run_id, m.cells, m.verdicts, utcnow()])
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+        return cells, verdicts
 
     def stored_probe(self, model_id: str, attack_hash: str, sample_id: str, probe_index: int) -> Probe | None:
         """A probe this attack already made for this model and sample in any earlier cell (another
         defense, other generation settings), so an expensive white-box attack is computed once."""
-        row = self.con.execute(
+        rows = self.con.execute(
             "SELECT probe_system, probe_text, probe_images, probe_target, probe_params FROM cells "
             "WHERE model_id = ? AND attack_hash = ? AND sample_id = ? AND probe_index = ? AND error IS NULL "
             "AND probe_text IS NOT NULL ORDER BY created_at LIMIT 1",
             [model_id, attack_hash, sample_id, probe_index],
-        ).fetchone()
-        if row is None:
+        ).fetchall()
+        if not rows:
             return None
+        row = rows[0]
         return Probe(sample_id=sample_id, index=probe_index, system=row[0], text=row[1],
                      images=tuple(self.get_image(sha) for sha in row[2]), target=row[3],
                      attack_params=json.loads(row[4] or "{}"))
@@ -253,10 +350,9 @@ class DuckDBStore:
         return out
 
     def write_verdicts(self, run_id: str, verdicts: Sequence[tuple[str, Verdict]]) -> int:
-        rows = [[key, v.judge, v.judge_version, v.label.value, v.score, v.rationale, run_id, utcnow()]
-                for key, v in verdicts]
+        rows = [verdict_row(key, v, run_id) for key, v in verdicts]
         before = self._count("verdicts")
-        insert_rows(self.con, "verdicts", _VERDICT_COLUMNS, rows)
+        insert_rows(self.con, "verdicts", VERDICT_COLUMNS, rows)
         return self._count("verdicts") - before
 
     # --- regressions and publishing -----------------------------------------------------

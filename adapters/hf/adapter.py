@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.checkpoint import content_revision, is_complete, require_safe_weights
 from adapters.hf.generation import BatchTooLarge, free_cuda_cache, generate_batch
 from adapters.hf.loading import DTYPES, HFOptions, Loaded, load
-from mmwatch.plugins import adapter
+from mmwatch.plugins import Hardware, adapter, gpu_limit
 from mmwatch.types import GenerationParams, Probe, Response
 
 if TYPE_CHECKING:
@@ -38,7 +38,8 @@ def weights_revision(params: Mapping[str, Any]) -> str | None:
 OPERATIONAL = ("device", "batch_size", "allow_pickle", "expected_bytes", "min_free_gb")
 
 
-@adapter("hf", version=1, supports_gradients=True, operational_params=OPERATIONAL, revision=weights_revision)
+@adapter("hf", version=1, supports_gradients=True, operational_params=OPERATIONAL, revision=weights_revision,
+         hardware=Hardware.GPU, limit=gpu_limit)
 def hf(
     path: str,
     revision: str | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mmwatch.plugins import DefenseFn, ModelAdapter, defense
+from mmwatch.plugins import DefendedAdapter, DefenseFn, ModelAdapter, defense
 from mmwatch.types import GenerationParams, Probe, Response
 
 SAFETY_SYSTEM_PROMPT = (
@@ -26,20 +26,17 @@ def no_defense() -> DefenseFn:
     return lambda adapter: adapter
 
 
-class _SystemPrompted:
+class _SystemPrompted(DefendedAdapter):
     def __init__(self, inner: ModelAdapter, prompt: str) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.prompt = prompt
 
-    def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+    async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         guarded = [
             p.model_copy(update={"system": f"{self.prompt}\n\n{p.system}" if p.system else self.prompt})
             for p in probes
         ]
-        return self.inner.generate(guarded, params)
-
-    def close(self) -> None:
-        self.inner.close()
+        return await self.ask(guarded, params)
 
 
 @defense("system-prompt", version=1)

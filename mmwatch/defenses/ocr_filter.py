@@ -16,11 +16,12 @@ cannot be read fails that probe (Response.error), closed rather than open.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 
 from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, HarmMatch, detect_harm_ocr, require_version
-from mmwatch.plugins import DefenseFn, ModelAdapter, defense
+from mmwatch.plugins import DefendedAdapter, DefenseFn, ModelAdapter, defense
 from mmwatch.types import GenerationParams, ImageData, Probe, Response
 
 FILTER_REFUSAL = "I'm sorry, but I can't help with that request."
@@ -48,13 +49,13 @@ def flag_probe(probe: Probe, read: Reader = _read_text) -> HarmMatch | None:
     return None
 
 
-class _OCRFiltered:
+class _OCRFiltered(DefendedAdapter):
     def __init__(self, inner: ModelAdapter, refusal: str, read: Reader) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.refusal = refusal
         self.read = read
 
-    def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+    async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         out: list[Response | None] = [None] * len(probes)
         passed: list[int] = []
         for i, probe in enumerate(probes):
@@ -63,7 +64,7 @@ class _OCRFiltered:
                 continue
             start = time.perf_counter()
             try:
-                found = flag_probe(probe, self.read)
+                found = await asyncio.to_thread(flag_probe, probe, self.read)  # OCR is CPU work: off the loop
             except Exception as exc:  # one unreadable image costs one cell
                 out[i] = Response(error=f"ocr-filter: probe {probe.sample_id}#{probe.index}: "
                                         f"{type(exc).__name__}: {exc}", latency_s=time.perf_counter() - start)
@@ -73,14 +74,10 @@ class _OCRFiltered:
             else:
                 out[i] = Response(text=self.refusal, tokens_in=0, tokens_out=0,
                                   latency_s=time.perf_counter() - start, cost_usd=0.0)
-        if passed:
-            answers = self.inner.generate([probes[i] for i in passed], params)
-            for i, answer in zip(passed, answers, strict=True):
-                out[i] = answer
+        answers = await self.ask([probes[i] for i in passed], params)
+        for i, answer in zip(passed, answers, strict=True):
+            out[i] = answer
         return [r if r is not None else Response(error="ocr-filter: the model gave no answer") for r in out]
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @defense("ocr-filter", version=1)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, detect_harm, require_version
 from mmwatch.judges.refusal import VERSION as REFUSAL_VERSION
 from mmwatch.judges.refusal import classify, lexicon
-from mmwatch.plugins import DefenseFn, ModelAdapter, defense
+from mmwatch.plugins import DefendedAdapter, DefenseFn, ModelAdapter, defense
 from mmwatch.types import GenerationParams, Label, Probe, Response
 
 GUARD_REFUSAL = "I'm sorry, but I can't help with that."
@@ -38,22 +38,19 @@ def should_block(probe: Probe, response: Response, refusal_version: int = REFUSA
     return classify(response.text, lexicon(refusal_version)).label is Label.COMPLIED
 
 
-class _OutputGuarded:
+class _OutputGuarded(DefendedAdapter):
     def __init__(self, inner: ModelAdapter, refusal: str, refusal_version: int) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.refusal = refusal
         self.refusal_version = refusal_version
 
-    def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
-        answers = self.inner.generate(probes, params)
+    async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        answers = await self.ask(probes, params)
         return [
             answer.model_copy(update={"text": self.refusal}) if should_block(probe, answer, self.refusal_version)
             else answer
             for probe, answer in zip(probes, answers, strict=True)
         ]
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @defense("output-guard", version=1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from mmwatch.plugins import DefenseFn, ModelAdapter, defense
+from mmwatch.plugins import DefendedAdapter, DefenseFn, ModelAdapter, defense
 from mmwatch.types import GenerationParams, Probe, Response
 
 REVIEW_INSTRUCTION = (
@@ -54,29 +54,26 @@ def _total(first: Response, later: Response) -> Response:
     })
 
 
-class _SelfModerated:
+class _SelfModerated(DefendedAdapter):
     def __init__(self, inner: ModelAdapter, rounds: int, instruction: str) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.rounds = rounds
         self.instruction = instruction
 
-    def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
-        answers = list(self.inner.generate(probes, params))
+    async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        answers = list(await self.ask(probes, params))
         for round_no in range(1, self.rounds + 1):
             todo = [i for i, r in enumerate(answers) if r.error is None]
             if not todo:
                 break
             reviews = [probes[i].model_copy(update={"text": review_text(probes[i].text, answers[i].text,
                                                                          self.instruction)}) for i in todo]
-            revised = self.inner.generate(reviews, params)
+            revised = await self.ask(reviews, params)
             for i, new in zip(todo, revised, strict=True):
                 if new.error is not None:
                     new = new.model_copy(update={"error": f"self-moderation round {round_no}: {new.error}"})
                 answers[i] = _total(answers[i], new)
         return answers
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @defense("self-moderation", version=1)

@@ -1,17 +1,19 @@
-"""The nightly cycle, written once: discover -> plan -> evaluate -> judge -> regressions -> publish.
+"""The nightly cycle, written once:
+discover -> ingest leftovers -> plan -> units -> dispatch -> ingest -> judge -> regressions -> publish.
 
-The Prefect flow (flows/nightly.py, which `mmwatch run`, `demo` and `watch` run on a temporary
-local server when none is configured) calls `run_cycle` with a loaded config and an open store,
-and a `StepRunner` that runs each step as a Prefect task. Called without one (a library user, the
-tests), the steps run directly in this process. The store is the only writer of the primary
-database, and every number the cycle publishes counts exactly the cells of this cycle's plan.
+The new cells are split into work units (engine/units.py) that write result shards; the store,
+the only writer of the primary database, ingests them. A `Dispatcher` runs the units: in this
+process by default (`mmwatch run`, `demo`, `watch`: no server), or as Prefect deployment runs on
+work pools (flows/dispatch.py). Shards a killed run left behind are ingested before planning, so
+nothing is computed twice. A `StepRunner` runs each step as a Prefect task in the flow; without
+one the steps run directly. Every number the cycle publishes counts exactly this plan's cells.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +25,9 @@ from mmwatch import plugins
 from mmwatch.analysis.regression import find_regressions
 from mmwatch.config import RunConfig
 from mmwatch.engine.discovery import discover, watched_lineages
-from mmwatch.engine.evaluate import EvalStats, evaluate_all
-from mmwatch.engine.plan import Matrix, Plan, estimated_cost_usd, plan
+from mmwatch.engine.plan import Matrix, Plan, PlannedCell, estimated_cost_usd, plan
+from mmwatch.engine.units import ReusedProbe, UnitReport, WorkUnit, split_units
+from mmwatch.engine.workers import run_units_locally
 from mmwatch.engine.provenance import code_version, package_versions
 from mmwatch.engine.samples import load_samples
 from mmwatch.judges.runner import JudgePlugin
@@ -49,6 +52,17 @@ def run_directly(name: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kw
     return fn(*args, **kwargs)
 
 
+class Dispatcher(Protocol):
+    """Runs work units to completion (or failure) and reports on each; `cells` by unit id are the
+    planned cells, for a dispatcher that runs units in this process."""
+
+    def __call__(self, units: Sequence[WorkUnit], cells: dict[str, list[PlannedCell]]) -> list[UnitReport]: ...
+
+
+def in_process(config: RunConfig) -> Dispatcher:
+    return lambda units, cells: run_units_locally(units, cells, config)
+
+
 class CycleReport(BaseModel):
     run_id: str
     config_hash: str
@@ -64,6 +78,8 @@ class CycleReport(BaseModel):
     skipped_checkpoints: list[str]
     sample_problems: list[str]
     failed_models: dict[str, str]  # model id -> why it could not be evaluated
+    failed_units: dict[str, str] = {}  # unit id -> why its run did not finish (the next cycle does the rest)
+    units: int = 0
     snapshot: str
 
 
@@ -99,16 +115,19 @@ def plan_matrix(config: RunConfig, store: Store, found: Discovery) -> Planned:
         defenses=[plugins.defenses.build(d.name, d.params) for d in config.defenses],
         generation=config.generation, seed=config.seed,
     )
-    result = plan(matrix, store.existing_cell_keys)
+    max_attempts = config.work.max_attempts
+    result = plan(matrix, lambda keys: store.existing_cell_keys(keys, max_attempts), store.error_attempts)
     record = result.record(config.hash)
     store.record_plan(record)
     for model_id, why in result.unbuildable.items():
         log.error("cannot plan %s: %s", model_id, why)
         store.set_model_status(model_id, ModelStatus.FAILED)
+    retried = sum(1 for c in result.new if c.attempt > 1)
     log.info(
         "matrix: %d models (+%d earlier revisions) x %d samples x %d attacks x %d defenses = %d cells; %d stored, "
-        "%d new (estimated API cost $%.2f)%s", len(matrix.models), len(archived), len(samples), len(matrix.attacks),
+        "%d new%s (estimated API cost $%.2f)%s", len(matrix.models), len(archived), len(samples), len(matrix.attacks),
         len(matrix.defenses), result.total, result.stored, len(result.new),
+        f" ({retried} error cells again)" if retried else "",
         estimated_cost_usd(result.new, config.generation.max_new_tokens),
         f"; {result.skipped_no_gradients} gradient cells skipped (adapter has no gradients)"
         if result.skipped_no_gradients else "",
@@ -116,8 +135,42 @@ def plan_matrix(config: RunConfig, store: Store, found: Discovery) -> Planned:
     return Planned(result, record, problems)
 
 
-def evaluate_models(config: RunConfig, store: Store, planned: Planned, run_id: str) -> EvalStats:
-    return evaluate_all(planned.plan, store, run_id, config.generation, config.seed)
+def ingest_results(config: RunConfig, store: Store) -> int:
+    """Cells (and local verdicts) of every shard in the results location not ingested yet."""
+    cells, verdicts = store.ingest_shards(config.store.results_location)
+    if cells or verdicts:
+        log.info("ingested %d cells and %d verdicts from result shards in %s", cells, verdicts, config.store.results_location)
+    return cells
+
+
+def make_units(config: RunConfig, store: Store, planned: Planned, run_id: str) -> list[WorkUnit]:
+    """The new cells as work units; a white-box image an earlier run made travels with its unit."""
+    reused: dict[str, list[ReusedProbe]] = {}
+    for cell in planned.plan.new:
+        if cell.attack.traits.needs_gradients:
+            probe = store.stored_probe(cell.model.model_id, cell.attack.spec.hash, cell.sample.id, cell.probe_index)
+            if probe is not None:
+                reused.setdefault(cell.model.model_id, []).append(
+                    ReusedProbe(attack_hash=cell.attack.spec.hash, probe=probe))
+    units = split_units(planned.plan.new, config, run_id, reused)
+    log.info("%d work unit(s) of up to %d cells", len(units), config.work.shard_size)
+    return units
+
+
+def dispatch_units(config: RunConfig, store: Store, planned: Planned, units: list[WorkUnit],
+                   dispatch: Dispatcher) -> list[UnitReport]:
+    by_key = {c.key: c for c in planned.plan.new}
+    cells = {u.unit_id: [by_key[c.key].with_attempt(c.attempt) for c in u.cells] for u in units}
+    reports = dispatch(units, cells) if units else []
+    for report in reports:
+        if report.failed_model:
+            store.set_model_status(report.model_id, ModelStatus.FAILED)
+        if report.missing:
+            log.error("unit %s: %d cell(s) could not be rebuilt on the worker", report.unit_id, len(report.missing))
+    evaluated = {u.model.model_id for u in units} - {r.model_id for r in reports if r.failed_model}
+    for model_id in evaluated:
+        store.set_model_status(model_id, ModelStatus.EVALUATED)
+    return reports
 
 
 def judge_cells(config: RunConfig, store: Store, planned: Planned, run_id: str) -> int:
@@ -155,31 +208,43 @@ def publish_snapshot(config: RunConfig, store: Store, planned: Planned, run_id: 
 
 
 def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
-              step: StepRunner = run_directly) -> CycleReport:
+              step: StepRunner = run_directly, dispatch: Dispatcher | None = None) -> CycleReport:
     """One full cycle; safe to re-run: stored cells are never computed again."""
     run_id = run_id or new_run_id()
+    dispatch = dispatch or in_process(config)
     store.start_run(RunRecord(run_id=run_id, config_name=config.name, config_hash=config.hash,
                               config_json=config.model_dump_json(), code_version=code_version(),
                               package_versions=package_versions()))
+    for stale in store.close_interrupted_runs(run_id):
+        log.warning("run %s was interrupted (its process ended before it finished)", stale)
     try:
         found = step("discover", discover_models, config, store)
+        leftover = step("ingest-leftovers", ingest_results, config, store)
         planned = step("plan", plan_matrix, config, store, found)
-        stats = step("evaluate", evaluate_models, config, store, planned, run_id)
+        units = step("units", make_units, config, store, planned, run_id)
+        reports = step("evaluate", dispatch_units, config, store, planned, units, dispatch)
+        ingested = step("ingest", ingest_results, config, store)
+        failed_models = {r.model_id: r.failed_model for r in reports if r.failed_model}
+        failed_cells = sum(r.cells_failed for r in reports)
+        failed_units = {r.unit_id: r.failed_unit for r in reports if r.failed_unit}
         verdicts = step("judge", judge_cells, config, store, planned, run_id)
         n_comparisons, alerts = step("regressions", check_regressions, config, store, planned, run_id)
         notes = [f"{len(alerts)} alert(s)"]
         notes += [f"{len(planned.sample_problems)} bad benchmark row(s)"] if planned.sample_problems else []
-        notes += [f"{len(stats.failed_models)} model(s) failed"] if stats.failed_models else []
+        notes += [f"{len(failed_models)} model(s) failed"] if failed_models else []
+        notes += [f"{len(failed_units)} unit(s) unfinished"] if failed_units else []
+        notes += [f"{leftover} cells from an earlier run's shards"] if leftover else []
         snapshot = step("publish", publish_snapshot, config, store, planned, run_id)
-        store.finish_run(run_id, RunStatus.COMPLETED, planned.plan.total, stats.written, stats.failed,
+        store.finish_run(run_id, RunStatus.COMPLETED, planned.plan.total, leftover + ingested, failed_cells,
                          "; ".join(notes), planned.record.plan_id)
     except BaseException as exc:
         store.finish_run(run_id, RunStatus.FAILED, 0, 0, 0, f"{type(exc).__name__}: {exc}")
         raise
     return CycleReport(
         run_id=run_id, config_hash=config.hash, plan_id=planned.record.plan_id, models=len(found.models),
-        cells_total=planned.plan.total, cells_stored_before=planned.plan.stored, cells_new=stats.written,
-        cells_failed=stats.failed, verdicts_new=verdicts, alerts=alerts, comparisons=n_comparisons,
+        cells_total=planned.plan.total, cells_stored_before=planned.plan.stored, cells_new=leftover + ingested,
+        cells_failed=failed_cells, verdicts_new=verdicts, alerts=alerts, comparisons=n_comparisons,
         skipped_checkpoints=found.skipped, sample_problems=planned.sample_problems,
-        failed_models={**planned.plan.unbuildable, **stats.failed_models}, snapshot=str(snapshot),
+        failed_models={**planned.plan.unbuildable, **failed_models}, failed_units=failed_units, units=len(units),
+        snapshot=str(snapshot),
     )

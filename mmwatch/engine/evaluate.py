@@ -1,157 +1,117 @@
-"""Run planned cells, model by model, and store each batch as soon as it is answered.
+"""Generate planned cells and hand the answers, scored by the local judges, to a sink in batches.
 
-Writing per batch is what makes a crashed run resumable: the next run's plan subtracts what
-was stored. A sample whose attack fails (say, an unreadable image) becomes an error row; so does
-a batch the adapter could not answer. Nothing here stops the run.
+Two ways through a model:
+- streaming, for an adapter that answers as probes come (`AsyncModelAdapter`: an API): a sliding
+  window of `concurrency` calls in flight, no per-batch barrier, so one slow answer holds up
+  nothing but itself;
+- batched, for a loaded checkpoint: `batch_size` probes per generate call (the GPU batch), or a
+  defense group's probes at once for an adapter that schedules its own batches (`whole_shard`: vLLM).
+
+Either way every `batch_size` finished cells are one write to the sink (a result shard part, or
+the store), made off the event loop, and a crash loses at most the cells not yet written. A
+sample whose attack fails becomes an error row; so does a probe the model could not answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from typing import Protocol
 
 from mmwatch import plugins
-from mmwatch.engine.plan import Plan, PlannedCell
-from mmwatch.plugins import AttackFn, GradientAdapter, GradientAttackFn, ModelAdapter
-from mmwatch.records import CellRecord, ModelStatus
+from mmwatch.aio import run_sync
+from mmwatch.engine.plan import PlannedCell
+from mmwatch.engine.probes import ProbeCache, StoredProbe, probe_for, run_gradient_attacks
+from mmwatch.judges.runner import JudgePlugin, judge_all
+from mmwatch.plugins import AsyncModelAdapter, ModelAdapter
+from mmwatch.records import CellRecord
 from mmwatch.store import Store
-from mmwatch.types import GenerationParams, Probe, Response
+from mmwatch.types import GenerationParams, Probe, Response, Verdict
 
 log = logging.getLogger(__name__)
 
 OnProgress = Callable[[int], None]  # called with the number of cells just finished
 
 
+class ResultSink(Protocol):
+    """Where finished cells go: a unit's result shards, or straight into a store."""
+
+    def write(self, cells: Sequence[CellRecord], verdicts: Sequence[tuple[str, Verdict]]) -> object: ...
+
+
+class StoreSink:
+    """Writes into the primary store directly (library use and tests; the cycle writes shards)."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store, self.run_id = store, run_id
+
+    def write(self, cells: Sequence[CellRecord], verdicts: Sequence[tuple[str, Verdict]]) -> int:
+        written = self.store.write_cells(cells)
+        self.store.write_verdicts(self.run_id, verdicts)
+        return written
+
+
 @dataclass
 class EvalStats:
-    written: int = 0
-    failed: int = 0  # error rows written
+    written: int = 0  # cells handed to the sink
+    failed: int = 0  # error rows among them
     failed_models: dict[str, str] = field(default_factory=dict)  # model id -> why it could not run
 
 
-def _record(cell: PlannedCell, run_id: str, generation: GenerationParams, seed: int,
-            probe: Probe | None, response: Response) -> CellRecord:
+@dataclass
+class Context:
+    """What every cell of one evaluation shares."""
+
+    run_id: str
+    generation: GenerationParams
+    seed: int
+    cache: ProbeCache
+    stored: StoredProbe
+
+
+class Writer:
+    """Scores finished cells with the local judges, then writes them to the sink; thread-safe."""
+
+    def __init__(self, sink: ResultSink, judges: Sequence[JudgePlugin], progress: OnProgress | None) -> None:
+        self.sink, self.judges, self.progress = sink, list(judges), progress
+        self.stats = EvalStats()
+        self._lock = threading.Lock()
+
+    def write(self, records: Sequence[CellRecord]) -> None:
+        if not records:
+            return
+        items = [(r.cell_key, r.probe, r.response) for r in records if r.probe is not None and not r.response.error]
+        verdicts = run_sync(judge_all(self.judges, items)) if self.judges and items else []
+        with self._lock:
+            self.sink.write(records, verdicts)
+            self.stats.written += len(records)
+            self.stats.failed += sum(1 for r in records if r.response.error)
+        if self.progress:
+            self.progress(len(records))
+
+
+def record(cell: PlannedCell, ctx: Context, probe: Probe | None, response: Response) -> CellRecord:
     return CellRecord(
-        cell_key=cell.key, run_id=run_id, model_id=cell.model.model_id, sample_id=cell.sample.id,
+        cell_key=cell.key, run_id=ctx.run_id, model_id=cell.model.model_id, sample_id=cell.sample.id,
         probe_index=cell.probe_index, attack=cell.attack.spec.key(), attack_label=cell.attack.spec.label,
         defense=cell.defense.spec.key(), defense_label=cell.defense.spec.label, adapter=cell.adapter,
-        generation=generation.model_dump(), seed=seed, probe=probe, response=response,
+        generation=ctx.generation.model_dump(), seed=ctx.seed, probe=probe, response=response, attempt=cell.attempt,
     )
 
 
-ProbeCache = dict[tuple[str, str, str], list[Probe]]
+def _failed_attack(cell: PlannedCell, ctx: Context, exc: Exception) -> CellRecord:
+    log.warning("attack %s failed on %s: %s", cell.attack.spec.label, cell.sample.id, exc)
+    return record(cell, ctx, None, Response(error=f"attack failed: {exc}"))
 
 
-def _cache_key(cell: PlannedCell) -> tuple[str, str, str]:
-    """An attack's probes depend on the sample alone, except a white-box attack's: on the model too."""
-    scope = cell.model.model_id if cell.attack.traits.needs_gradients else ""
-    return (cell.attack.spec.hash, cell.sample.id, scope)
-
-
-def _reuse_stored(cell: PlannedCell, store: Store, cache: ProbeCache) -> bool:
-    """An image this attack already optimised for this model and sample in an earlier run."""
-    probes = []
-    for index in range(cell.attack.traits.probes_per_sample):
-        probe = store.stored_probe(cell.model.model_id, cell.attack.spec.hash, cell.sample.id, index)
-        if probe is None:
-            return False
-        probes.append(probe.model_copy(update={"kind": cell.sample.kind, "reference": cell.sample.reference,
-                                               "category": cell.sample.category}))
-    cache[_cache_key(cell)] = probes
-    return True
-
-
-def _run_gradient_attacks(batch: Sequence[PlannedCell], adapter: ModelAdapter, store: Store,
-                          cache: ProbeCache) -> None:
-    """White-box attacks optimise a whole batch of samples at once against the model itself,
-    unless an earlier run already made the sample's image for this model and attack."""
-    pending: dict[str, list[PlannedCell]] = {}
-    for cell in batch:
-        if (cell.attack.traits.needs_gradients and _cache_key(cell) not in cache
-                and not _reuse_stored(cell, store, cache)):
-            pending.setdefault(cell.attack.spec.hash, []).append(cell)
-    if not pending:
-        return
-    if not isinstance(adapter, GradientAdapter):
-        log.warning("adapter %s offers no gradients: %d white-box cells fail", type(adapter).__name__,
-                    sum(len(c) for c in pending.values()))
-        return  # each cell then fails alone in _probe_for
-    for cells in pending.values():
-        samples = list({c.sample.id: c.sample for c in cells}.values())
-        run = cast(GradientAttackFn, cells[0].attack.obj)
-        try:
-            results = run(samples, adapter)
-        except Exception as exc:
-            log.warning("gradient attack %s failed on %d samples: %s", cells[0].attack.spec.label, len(samples), exc)
-            continue  # each cell then fails alone in _probe_for
-        by_id = {c.sample.id: c for c in cells}
-        for sample, probes in zip(samples, results):
-            cache[_cache_key(by_id[sample.id])] = list(probes)
-
-
-def _probe_for(cell: PlannedCell, cache: ProbeCache) -> Probe:
-    """Attack output for a sample, computed once for all of its probe indices, defenses and models."""
-    key = _cache_key(cell)
-    if key not in cache:
-        if cell.attack.traits.needs_gradients:
-            raise RuntimeError(f"gradient attack {cell.attack.spec.label} produced no probe for {cell.sample.id}")
-        cache[key] = list(cast(AttackFn, cell.attack.obj)(cell.sample))
-    probes = cache[key]
-    if cell.probe_index >= len(probes):
-        raise ValueError(f"attack {cell.attack.spec.label} gave {len(probes)} probe(s) for {cell.sample.id}, "
-                         f"expected index {cell.probe_index}")
-    return probes[cell.probe_index]
-
-
-def _groups(cells: Sequence[PlannedCell]) -> dict[str, list[PlannedCell]]:
+def _groups(cells: Sequence[PlannedCell]) -> list[list[PlannedCell]]:
     groups: dict[str, list[PlannedCell]] = {}
     for cell in cells:
         groups.setdefault(cell.defense.spec.hash, []).append(cell)
-    return groups
-
-
-def evaluate_model(
-    cells: Sequence[PlannedCell],
-    adapter: ModelAdapter,
-    store: Store,
-    run_id: str,
-    generation: GenerationParams,
-    seed: int,
-    progress: OnProgress | None = None,
-    probe_cache: ProbeCache | None = None,
-) -> EvalStats:
-    """Generate and store every planned cell of one model, defense by defense, batch by batch.
-
-    Pass one `probe_cache` for all models of a run so that each attack image is made once.
-    """
-    stats = EvalStats()
-    probe_cache = {} if probe_cache is None else probe_cache
-    for group in _groups(cells).values():
-        defended: ModelAdapter = group[0].defense.obj(adapter)
-        for start in range(0, len(group), generation.batch_size):
-            batch = group[start:start + generation.batch_size]
-            records: list[CellRecord] = []
-            ready: list[tuple[PlannedCell, Probe]] = []
-            _run_gradient_attacks(batch, adapter, store, probe_cache)
-            for cell in batch:
-                try:
-                    ready.append((cell, _probe_for(cell, probe_cache)))
-                except Exception as exc:  # one bad sample costs one cell
-                    log.warning("attack %s failed on %s: %s", cell.attack.spec.label, cell.sample.id, exc)
-                    records.append(_record(cell, run_id, generation, seed, None,
-                                           Response(error=f"attack failed: {exc}")))
-            responses = _generate(defended, [p for _, p in ready], generation)
-            records += [_record(c, run_id, generation, seed, p, r) for (c, p), r in zip(ready, responses)]
-            stats.written += store.write_cells(records)
-            stats.failed += sum(1 for r in records if r.response.error)
-            if progress:
-                progress(len(batch))
-    return stats
+    return list(groups.values())
 
 
 def _generate(adapter: ModelAdapter, probes: list[Probe], generation: GenerationParams) -> list[Response]:
@@ -168,36 +128,106 @@ def _generate(adapter: ModelAdapter, probes: list[Probe], generation: Generation
     return responses
 
 
-def evaluate_all(plan: Plan, store: Store, run_id: str, generation: GenerationParams, seed: int) -> EvalStats:
-    """Every model's new cells, one model loaded at a time, with a progress bar per model.
+def evaluate_batched(cells: Sequence[PlannedCell], adapter: ModelAdapter, writer: Writer, ctx: Context,
+                     whole_shard: bool = False) -> None:
+    """Defense by defense, `batch_size` probes per generate call (all of them for `whole_shard`)."""
+    step = ctx.generation.batch_size
+    for group in _groups(cells):
+        defended: ModelAdapter = group[0].defense.obj(adapter)
+        for start in range(0, len(group), len(group) if whole_shard else step):
+            batch = group[start:start + (len(group) if whole_shard else step)]
+            run_gradient_attacks(batch, adapter, ctx.stored, ctx.cache)
+            records: list[CellRecord] = []
+            ready: list[tuple[PlannedCell, Probe]] = []
+            for cell in batch:
+                try:
+                    ready.append((cell, probe_for(cell, ctx.cache)))
+                except Exception as exc:  # one bad sample costs one cell
+                    records.append(_failed_attack(cell, ctx, exc))
+            responses = _generate(defended, [p for _, p in ready], ctx.generation)
+            records += [record(c, ctx, p, r) for (c, p), r in zip(ready, responses)]
+            for at in range(0, len(records), step):  # a write holds at most batch_size rows
+                writer.write(records[at:at + step])
 
-    A model that cannot be built is marked failed and reported; the others still run. Attack
-    images are made once per run for all models (one probe cache).
-    """
-    total = EvalStats()
-    cache: ProbeCache = {}
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
-        for model_id, cells in plan.by_model().items():
-            bar = progress.add_task(f"{model_id[:48]:48}", total=len(cells))
-            model = cells[0].model
-            try:
-                adapter = plugins.adapters.build(model.adapter, model.adapter_params).obj
-            except Exception as exc:  # a model that cannot load fails alone
-                log.error("cannot load %s: %s", model_id, exc)
-                store.set_model_status(model_id, ModelStatus.FAILED)
-                total.failed_models[model_id] = f"cannot load: {type(exc).__name__}: {exc}"
-                continue
-            def advance(n: int, bar: TaskID = bar) -> None:
-                progress.advance(bar, n)
 
+async def evaluate_streaming(cells: Sequence[PlannedCell], adapter: AsyncModelAdapter, writer: Writer,
+                             ctx: Context) -> None:
+    """A sliding window of `adapter.concurrency` calls; finished cells written every `batch_size`."""
+    window = asyncio.Semaphore(max(1, adapter.concurrency))
+    defended = {g[0].defense.spec.hash: g[0].defense.obj(adapter) for g in _groups(cells)}
+    pending: list[CellRecord] = []
+    writes: list[asyncio.Task[None]] = []
+    write_order = asyncio.Lock()
+
+    async def write(batch: list[CellRecord]) -> None:
+        async with write_order:
+            await asyncio.to_thread(writer.write, batch)
+
+    def finished(done: CellRecord) -> None:
+        nonlocal pending
+        pending.append(done)
+        if len(pending) >= ctx.generation.batch_size:
+            batch, pending = pending, []
+            writes.append(asyncio.create_task(write(batch)))
+
+    async def one(cell: PlannedCell) -> None:
+        try:
             try:
-                stats = evaluate_model(cells, adapter, store, run_id, generation, seed, progress=advance,
-                                       probe_cache=cache)
-            finally:
-                adapter.close()
-            store.set_model_status(model_id, ModelStatus.EVALUATED)
-            total.written += stats.written
-            total.failed += stats.failed
-            log.info("%s: %d new cells, %d error rows", model_id, stats.written, stats.failed)
-    return total
+                probe = probe_for(cell, ctx.cache)
+            except Exception as exc:
+                finished(_failed_attack(cell, ctx, exc))
+                return
+            try:
+                [response] = await plugins.agenerate(defended[cell.defense.spec.hash], [probe], ctx.generation)
+            except Exception as exc:  # a defense or adapter bug costs this cell
+                response = Response(error=f"generation failed: {type(exc).__name__}: {exc}")
+            finished(record(cell, ctx, probe, response))
+        finally:
+            window.release()
+
+    calls: set[asyncio.Task[None]] = set()
+    for cell in cells:
+        await window.acquire()
+        task = asyncio.create_task(one(cell))
+        calls.add(task)
+        task.add_done_callback(calls.discard)
+    await asyncio.gather(*calls)
+    if pending:
+        writes.append(asyncio.create_task(write(pending)))
+    await asyncio.gather(*writes)
+
+
+def whole_shard(adapter_name: str) -> bool:
+    try:
+        return plugins.adapters.info(adapter_name).traits.whole_shard
+    except KeyError:  # an adapter object built outside the registry (a test's scripted model)
+        return False
+
+
+async def aevaluate(cells: Sequence[PlannedCell], adapter: ModelAdapter, writer: Writer, ctx: Context,
+                    whole_shard: bool = False) -> None:
+    """Stream through an API adapter on this loop; run a loaded model in a thread beside it."""
+    if isinstance(adapter, AsyncModelAdapter):
+        await evaluate_streaming(cells, adapter, writer, ctx)
+    else:
+        await asyncio.to_thread(evaluate_batched, cells, adapter, writer, ctx, whole_shard)
+
+
+def evaluate_model(
+    cells: Sequence[PlannedCell],
+    adapter: ModelAdapter,
+    store: Store,
+    run_id: str,
+    generation: GenerationParams,
+    seed: int,
+    progress: OnProgress | None = None,
+    probe_cache: ProbeCache | None = None,
+    judges: Sequence[JudgePlugin] = (),
+) -> EvalStats:
+    """Evaluate one model's cells straight into a store (the cycle runs work units instead)."""
+    model_id = cells[0].model.model_id if cells else ""
+    ctx = Context(run_id, generation, seed, {} if probe_cache is None else probe_cache,
+                  lambda attack, sample, index: store.stored_probe(model_id, attack, sample, index))
+    writer = Writer(StoreSink(store, run_id), judges, progress)
+    run_sync(aevaluate(cells, adapter, writer, ctx, whole_shard(cells[0].model.adapter) if cells else False))
+    return writer.stats

@@ -14,7 +14,7 @@ exactly the plan's cells (`PlanRecord`), never whatever else the store holds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mmwatch import plugins
@@ -37,6 +37,10 @@ class PlannedCell:
     attack: AttackPlugin
     defense: DefensePlugin
     probe_index: int
+    attempt: int = 1  # 2+ when an earlier attempt stored an error row
+
+    def with_attempt(self, attempt: int) -> PlannedCell:
+        return replace(self, attempt=attempt)
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,10 @@ def estimated_cost_usd(cells: Sequence[PlannedCell], max_new_tokens: int) -> flo
     return total
 
 
-def plan(matrix: Matrix, existing: Callable[[Iterable[str]], set[str]]) -> Plan:
-    """All cells of the matrix, and the ones not stored yet (`existing` asks the store)."""
+def plan(matrix: Matrix, existing: Callable[[Iterable[str]], set[str]],
+         attempts: Callable[[Iterable[str]], dict[str, int]] | None = None) -> Plan:
+    """All cells of the matrix, and the ones not stored yet (`existing` asks the store). An error
+    row that `existing` does not count is computed again: `attempts` says how often it failed."""
     result = Plan(specs=specs_of(matrix))
     candidates = []
     for model, available in [*((m, True) for m in matrix.models), *((m, False) for m in matrix.archived)]:
@@ -146,4 +152,7 @@ def plan(matrix: Matrix, existing: Callable[[Iterable[str]], set[str]]) -> Plan:
     result.total = len(candidates)
     stored = existing(c.key for c in candidates)
     result.new = [c for c in candidates if c.key not in stored]
+    failed = attempts(c.key for c in result.new) if attempts else {}
+    if failed:
+        result.new = [c.with_attempt(failed[c.key] + 1) if c.key in failed else c for c in result.new]
     return result

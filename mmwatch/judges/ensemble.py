@@ -73,7 +73,8 @@ class EnsembleJudge:
             close_plugin(member.obj)
 
 
-@judge("ensemble", version=1, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True)
+@judge("ensemble", version=1, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+       uses_model=True)
 def ensemble(judges: list[dict[str, Any]] | None = None, rule: str = "majority") -> EnsembleJudge:
     """Attack success by the votes of other judges: `majority` or `any`; unscored members skipped."""
     if rule not in RULES:

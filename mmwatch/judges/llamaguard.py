@@ -110,7 +110,8 @@ class LlamaGuardJudge:
         self.model.close()
 
 
-@judge("llama-guard", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True)
+@judge("llama-guard", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+       uses_model=True)
 def llama_guard(
     judge_model: dict[str, Any] | None = None, vision: bool = False, max_tokens: int = 20
 ) -> LlamaGuardJudge:

@@ -257,7 +257,8 @@ def _build(name: str, answers: Mapping[str, Outcome], judge_model: dict[str, Any
     return LLMJudge(name, r, answers, judge_model_adapter(judge_model, name), with_image, max_tokens, pick)
 
 
-@judge("llm-mmsafety", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True)
+@judge("llm-mmsafety", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True,
+       uses_model=True)
 def llm_mmsafety(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
 ) -> LLMJudge:
@@ -267,7 +268,8 @@ def llm_mmsafety(
     return _build("llm-mmsafety", SAFE_UNSAFE, judge_model, with_image, max_tokens, scenario_rule)
 
 
-@judge("llm-harmbench", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True)
+@judge("llm-harmbench", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True,
+       uses_model=True)
 def llm_harmbench(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
 ) -> LLMJudge:
@@ -275,7 +277,8 @@ def llm_harmbench(
     return _build("llm-harmbench", YES_NO, judge_model, with_image, max_tokens)
 
 
-@judge("llm-xstest", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True)
+@judge("llm-xstest", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+       uses_model=True)
 def llm_xstest(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
 ) -> LLMJudge:
@@ -283,7 +286,8 @@ def llm_xstest(
     return _build("llm-xstest", XSTEST, judge_model, with_image, max_tokens)
 
 
-@judge("llm-safety", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True)
+@judge("llm-safety", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+       uses_model=True)
 def llm_safety(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
 ) -> LLMJudge:

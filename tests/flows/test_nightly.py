@@ -41,6 +41,7 @@ benchmarks:
 attacks: {attacks}
 judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
 generation: {{max_new_tokens: 8, batch_size: 8}}
+work: {{max_attempts: 2}}
 """)
     return path
 
@@ -65,19 +66,27 @@ def test_nightly_flow_end_to_end_then_nothing_new(prefect_harness: None, tmp_pat
         assert json.loads(run[3])["duckdb"] == duckdb.__version__
         cells = con.execute("SELECT count(*) FROM cells").fetchone()[0]
 
+    # the error cells are tried once more (work.max_attempts: 2), keeping their reason; nothing else
     second = nightly(str(config))
-    assert second.cells_new == 0 and second.cells_stored_before == first.cells_total
-    assert second.verdicts_new == 0
+    assert second.cells_new == 4 and second.cells_stored_before == first.cells_total - 4
+    assert second.cells_failed == 4 and second.verdicts_new == 0
+    with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
+        retried = con.execute("SELECT attempts, error FROM cells WHERE error IS NOT NULL").fetchall()
+        assert len(retried) == 4 and all(a == 2 and "broken.png" in e for a, e in retried)
+
+    third = nightly(str(config))
+    assert third.cells_new == 0 and third.cells_stored_before == first.cells_total
     with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM cells").fetchone()[0] == cells
-        assert con.execute("SELECT count(*) FROM runs WHERE status = 'completed'").fetchone()[0] == 2
+        assert con.execute("SELECT count(*) FROM runs WHERE status = 'completed'").fetchone()[0] == 3
 
 
 def test_new_attack_adds_only_its_cells(prefect_harness: None, tmp_path: Path) -> None:
     first = nightly(str(write_config(tmp_path, attacks="[{name: none}]")))
     more = nightly(str(write_config(tmp_path, attacks="[{name: none}, {name: typography}]")))
-    assert more.cells_stored_before == first.cells_total
-    assert more.cells_new == more.cells_total - first.cells_total > 0
+    errors = first.cells_failed  # tried again: the second of work.max_attempts
+    assert more.cells_stored_before == first.cells_total - errors
+    assert more.cells_new == more.cells_total - first.cells_total + errors > errors
 
 
 def test_a_bad_config_fails_before_any_work(prefect_harness: None, tmp_path: Path) -> None:
@@ -96,7 +105,7 @@ def test_a_new_judge_rescores_stored_responses_without_generating(prefect_harnes
         "judges: [{name: refusal-keywords}, {name: exact-match}]",
         "judges: [{name: refusal-keywords}, {name: exact-match}, {name: refusal-rules}]"))
     second = nightly(str(config))
-    assert second.cells_new == 0 and second.cells_stored_before == first.cells_total
+    assert second.cells_new == 4 and second.cells_stored_before == first.cells_total - 4  # error cells again
     with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
         rescored = con.execute("SELECT count(*) FROM verdicts WHERE judge = 'refusal-rules'").fetchone()[0]
         answered = con.execute("SELECT count(*) FROM cells c JOIN samples s USING (sample_id) "

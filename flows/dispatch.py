@@ -1,0 +1,91 @@
+"""Fan-out on Prefect: each work unit becomes a run of the unit deployment for its hardware.
+
+`work.deployments` maps a work pool (`gpu`, `cpu`) to its unit deployment. Units are dispatched
+one by one and waited for together; Prefect's work pools and concurrency limits decide what runs when. A unit
+whose run crashed or failed (a lost worker) is dispatched again, up to `work.unit_retries`; the
+new run computes only the cells the old one had not written. A unit still running after
+`work.unit_timeout_s` is left alone (never run twice at once) and reported as unfinished: the
+next cycle ingests what it wrote and plans the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from mmwatch.config import RunConfig
+from mmwatch.engine.plan import PlannedCell
+from mmwatch.engine.units import UnitReport, WorkUnit
+from storage.shards import read_report
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun, State
+
+POLL_S = 2.0
+
+log = logging.getLogger(__name__)
+
+
+class PrefectDispatcher:
+    def __init__(self, config: RunConfig) -> None:
+        self.work = config.work
+
+    def __call__(self, units: Sequence[WorkUnit], cells: dict[str, list[PlannedCell]]) -> list[UnitReport]:
+        for unit in units:
+            if unit.hardware.value not in self.work.deployments:
+                raise ValueError(f"work.deployments names no deployment for pool {unit.hardware.value!r} "
+                                 f"(unit of {unit.model.model_id})")
+        # Runs are created one by one (a SQLite-backed server refuses bursts), then waited for together.
+        runs = {unit.unit_id: self._start(unit) for unit in units}
+        attempts = dict.fromkeys(runs, 0)
+        reports: dict[str, UnitReport] = {}
+        deadline = time.monotonic() + self.work.unit_timeout_s
+        by_id = {u.unit_id: u for u in units}
+        while runs:
+            time.sleep(POLL_S)
+            for unit_id, run_id in list(runs.items()):
+                unit, state = by_id[unit_id], self._state(run_id)
+                if state is not None and state.is_completed():
+                    reports[unit_id] = self._report(unit, f"run {run_id} completed without a report")
+                elif state is not None and state.is_final():
+                    why = f"run {run_id} ended {state.name}: {state.message or ''}".strip()
+                    log.warning("unit %s (%s), attempt %d: %s", unit_id, unit.label, attempts[unit_id] + 1, why)
+                    if attempts[unit_id] < self.work.unit_retries:
+                        attempts[unit_id] += 1
+                        runs[unit_id] = self._start(unit)
+                        continue
+                    reports[unit_id] = UnitReport(unit_id=unit_id, model_id=unit.model.model_id, failed_unit=why)
+                elif time.monotonic() > deadline:  # never run a unit twice at once: leave it, report it
+                    why = f"run {run_id} still {state.name if state else 'unknown'} after {self.work.unit_timeout_s:.0f} s"
+                    reports[unit_id] = UnitReport(unit_id=unit_id, model_id=unit.model.model_id, failed_unit=why)
+                else:
+                    continue
+                del runs[unit_id]
+        for report in reports.values():
+            if report.failed_unit:
+                log.error("unit %s did not finish: %s", report.unit_id, report.failed_unit)
+        return [reports[u.unit_id] for u in units]
+
+    def _start(self, unit: WorkUnit) -> UUID:
+        from prefect.deployments import run_deployment
+
+        run: FlowRun = run_deployment(  # type: ignore[assignment]  # sync call: a FlowRun, not a coroutine
+            name=self.work.deployments[unit.hardware.value], parameters={"unit": unit.model_dump(mode="json")},
+            timeout=0, tags=["mmwatch-unit", unit.hardware.value])
+        log.info("unit %s (%s) -> flow run %s", unit.unit_id, unit.label, run.id)
+        return run.id
+
+    def _state(self, run_id: UUID) -> State | None:
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            return client.read_flow_run(run_id).state
+
+    def _report(self, unit: WorkUnit, missing: str) -> UnitReport:
+        stored = read_report(unit.results, unit.unit_id)
+        if stored is None:
+            return UnitReport(unit_id=unit.unit_id, model_id=unit.model.model_id, failed_unit=missing)
+        return UnitReport.model_validate(stored)

@@ -1,0 +1,46 @@
+"""One work unit as a Prefect flow: what the `mmwatch-unit/gpu` and `mmwatch-unit/cpu` deployments run.
+
+The worker rebuilds the unit's cells from the config it carries, holds the unit's concurrency
+limit while it runs (`mmwatch-gpu`: one slot per GPU; `mmwatch-api-<host>`: one slot per call in
+flight to that provider; a limit that does not exist does not limit), writes result shards and
+a report to the results location, and never opens the primary store.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from prefect import flow
+
+from mmwatch.engine.units import WorkUnit, rebuild_cells
+from mmwatch.engine.workers import local_judges, run_unit
+from mmwatch.plugins import close_plugin
+from storage.shards import ShardWriter
+
+
+def _limit(unit: WorkUnit) -> AbstractContextManager[Any]:
+    if unit.limit is None:
+        return nullcontext()
+    from prefect.concurrency.sync import concurrency
+
+    name, slots = unit.limit
+    return concurrency(name, occupy=slots, strict=False)
+
+
+@flow(name="mmwatch-unit", log_prints=True)
+def unit(unit: dict[str, Any]) -> dict[str, Any]:
+    """Run one work unit; returns (and writes beside its shards) what it did."""
+    work = WorkUnit.model_validate(unit)
+    sink = ShardWriter(work.results, work.unit_id, work.run_id)
+    cells, missing = rebuild_cells(work)
+    judges = local_judges(work.config)
+    try:
+        with _limit(work):
+            report = run_unit(work, cells, sink, judges)
+    finally:
+        for judge in judges:
+            close_plugin(judge.obj)
+    report.missing = missing
+    sink.write_report(report)
+    return report.model_dump(mode="json")

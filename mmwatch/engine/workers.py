@@ -1,0 +1,146 @@
+"""Running work units: one unit on a worker, or all of a cycle's units in this process.
+
+A unit loads its model once, skips the cells an earlier attempt of it already wrote (a killed
+worker's retry computes only what is missing), generates, scores with the judges that need no
+model of their own, and writes result shards. A model that cannot load is reported as such.
+
+In this process (`run_units_locally`, the embedded default) units of different API models run
+at once, each with its own sliding window, while loaded checkpoints run one at a time beside
+them; the units of one model run one after another, so one provider never sees more than the
+model's `concurrency` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from mmwatch import plugins
+from mmwatch.config import RunConfig
+from mmwatch.engine.evaluate import Context, OnProgress, ResultSink, Writer, aevaluate, whole_shard
+from mmwatch.engine.plan import PlannedCell
+from mmwatch.engine.units import UnitReport, WorkUnit
+from mmwatch.judges.runner import JudgePlugin
+from mmwatch.plugins import close_plugin
+from mmwatch.types import Probe
+
+log = logging.getLogger(__name__)
+
+
+class UnitSink(ResultSink, Protocol):
+    def done_keys(self) -> set[str]: ...
+
+
+SinkFactory = Callable[[WorkUnit], UnitSink]
+
+
+def shard_sink(unit: WorkUnit) -> UnitSink:
+    """The default: result shards in the unit's results location."""
+    from storage.shards import ShardWriter
+
+    return ShardWriter(unit.results, unit.unit_id, unit.run_id)
+
+
+def local_judges(config: RunConfig) -> list[JudgePlugin]:
+    """The configured judges a worker runs itself: those that call no model."""
+    judges = []
+    for ref in config.judges:
+        if not plugins.judges.info(ref.name).traits.uses_model:
+            judges.append(plugins.judges.build(ref.name, ref.params))
+    return judges
+
+
+def _reused_lookup(unit: WorkUnit) -> Callable[[str, str, int], Probe | None]:
+    found = {(r.attack_hash, r.probe.sample_id, r.probe.index): r.probe for r in unit.reused}
+    return lambda attack, sample, index: found.get((attack, sample, index))
+
+
+async def arun_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink, judges: Sequence[JudgePlugin],
+                    progress: OnProgress | None = None) -> UnitReport:
+    report = UnitReport(unit_id=unit.unit_id, model_id=unit.model.model_id)
+    done = await asyncio.to_thread(sink.done_keys)
+    todo = [c for c in cells if c.key not in done]
+    report.already_done = len(cells) - len(todo)
+    if progress and report.already_done:
+        progress(report.already_done)
+    if not todo:
+        return report
+    model = unit.model
+    try:
+        adapter = await asyncio.to_thread(lambda: plugins.adapters.build(model.adapter, model.adapter_params).obj)
+    except Exception as exc:  # a model that cannot load fails alone, and says why
+        log.error("cannot load %s: %s", model.model_id, exc)
+        report.failed_model = f"cannot load: {type(exc).__name__}: {exc}"
+        return report
+    ctx = Context(unit.run_id, unit.config.generation, unit.config.seed, {}, _reused_lookup(unit))
+    writer = Writer(sink, judges, progress)
+    try:
+        await aevaluate(todo, adapter, writer, ctx, whole_shard(model.adapter))
+    finally:
+        aclose = getattr(adapter, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        close_plugin(adapter)
+    report.cells_written, report.cells_failed = writer.stats.written, writer.stats.failed
+    log.info("%s: %d cells written (%d error rows), %d already done", unit.label, report.cells_written,
+             report.cells_failed, report.already_done)
+    return report
+
+
+def run_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink, judges: Sequence[JudgePlugin],
+             progress: OnProgress | None = None) -> UnitReport:
+    from mmwatch.aio import run_sync
+
+    return run_sync(arun_unit(unit, cells, sink, judges, progress))
+
+
+def _streams(unit: WorkUnit) -> bool:
+    """Whether the unit's model answers over the network (read from its traits, without building it)."""
+    return plugins.adapters.info(unit.model.adapter).traits.remote
+
+
+async def _run_all(units: Sequence[WorkUnit], cells: dict[str, list[PlannedCell]], sinks: SinkFactory,
+                   judges: Sequence[JudgePlugin], progress: Progress) -> list[UnitReport]:
+    by_model: dict[str, list[WorkUnit]] = {}
+    for unit in units:
+        by_model.setdefault(unit.model.model_id, []).append(unit)
+
+    async def model_units(model_units: list[WorkUnit]) -> list[UnitReport]:
+        model_id = model_units[0].model.model_id
+        bar = progress.add_task(f"{model_id[:48]:48}", total=sum(len(u.cells) for u in model_units))
+        reports = []
+        for unit in model_units:
+            report = await arun_unit(unit, cells[unit.unit_id], sinks(unit), judges,
+                                     lambda n: progress.advance(bar, n))
+            reports.append(report)
+            if report.failed_model:
+                break  # the next shard would fail to load the same model
+        return reports
+
+    async def one_at_a_time(groups: list[list[WorkUnit]]) -> list[UnitReport]:
+        return [r for group in groups for r in await model_units(group)]
+
+    api = [g for g in by_model.values() if _streams(g[0])]
+    loaded = [g for g in by_model.values() if not _streams(g[0])]
+    results = await asyncio.gather(one_at_a_time(loaded), *(model_units(g) for g in api))
+    return [r for group in results for r in group]
+
+
+def run_units_locally(units: Sequence[WorkUnit], cells: dict[str, list[PlannedCell]], config: RunConfig,
+                      sinks: SinkFactory = shard_sink) -> list[UnitReport]:
+    """Every unit in this process, with a progress bar per model; `cells` by unit id."""
+    from mmwatch.aio import run_sync
+
+    judges = local_judges(config)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+            return run_sync(_run_all(units, cells, sinks, judges, progress))
+    finally:
+        for judge in judges:
+            close_plugin(judge.obj)
