@@ -156,19 +156,26 @@ async def evaluate_streaming(cells: Sequence[PlannedCell], adapter: AsyncModelAd
     window = asyncio.Semaphore(max(1, adapter.concurrency))
     defended = {g[0].defense.spec.hash: g[0].defense.obj(adapter) for g in _groups(cells)}
     pending: list[CellRecord] = []
-    writes: list[asyncio.Task[None]] = []
-    write_order = asyncio.Lock()
+    ready = asyncio.Event()  # batch_size rows are waiting, or the last cell is done
+    finished_all = False
 
-    async def write(batch: list[CellRecord]) -> None:
-        async with write_order:
-            await asyncio.to_thread(writer.write, batch)
+    async def write_loop() -> None:
+        """One writer: takes every waiting row at once (at least batch_size), so that under load the
+        writes grow instead of queueing, and a write never holds up a call."""
+        nonlocal pending
+        while True:
+            await ready.wait()
+            ready.clear()
+            if pending and (finished_all or len(pending) >= ctx.generation.batch_size):
+                batch, pending = pending, []
+                await asyncio.to_thread(writer.write, batch)
+            if finished_all and not pending:
+                return
 
     def finished(done: CellRecord) -> None:
-        nonlocal pending
         pending.append(done)
         if len(pending) >= ctx.generation.batch_size:
-            batch, pending = pending, []
-            writes.append(asyncio.create_task(write(batch)))
+            ready.set()
 
     async def one(cell: PlannedCell) -> None:
         try:
@@ -185,6 +192,7 @@ async def evaluate_streaming(cells: Sequence[PlannedCell], adapter: AsyncModelAd
         finally:
             window.release()
 
+    writes = asyncio.create_task(write_loop())
     calls: set[asyncio.Task[None]] = set()
     for cell in cells:
         await window.acquire()
@@ -192,9 +200,9 @@ async def evaluate_streaming(cells: Sequence[PlannedCell], adapter: AsyncModelAd
         calls.add(task)
         task.add_done_callback(calls.discard)
     await asyncio.gather(*calls)
-    if pending:
-        writes.append(asyncio.create_task(write(pending)))
-    await asyncio.gather(*writes)
+    finished_all = True
+    ready.set()
+    await writes
 
 
 def whole_shard(adapter_name: str) -> bool:

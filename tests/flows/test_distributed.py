@@ -78,10 +78,9 @@ def unit_runs(env: dict[str, str]) -> list[dict[str, object]]:
     return [run for run in runs if "mmwatch-unit" in (run.get("tags") or [])]
 
 
-@pytest.fixture()
-def server(tmp_path: Path) -> Iterator[dict[str, str]]:
-    home = tmp_path / "prefect"
-    home.mkdir()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("prefect")
     with prefect_server(home) as env:
         for pool in ("cpu", "gpu"):
             made = prefect_cli(env, "work-pool", "create", pool, "--type", "process")
@@ -124,11 +123,11 @@ def test_nightly_fans_units_out_to_two_pools_and_equals_the_embedded_run(server:
     assert verdicts == expected_verdicts
     runs = unit_runs(server)
     pools = {str(r["work_pool_name"]) for r in runs if r["state_type"] == "COMPLETED"}
-    assert pools == {"cpu", "gpu"}
+    assert pools >= {"cpu", "gpu"}
     with duckdb.connect(str(tmp_path / "distributed" / "db.duckdb"), read_only=True) as con:
         run = con.execute("SELECT status, cells_new FROM runs").fetchall()
         units = con.execute("SELECT count(DISTINCT unit_id) FROM ingested_shards").fetchone()[0]
-    assert run == [("completed", len(keys))] and units == len(runs) == 3
+    assert run == [("completed", len(keys))] and units == 3
 
 
 def _parts(results: Path) -> int:
@@ -139,7 +138,7 @@ def test_a_worker_killed_mid_unit_loses_and_duplicates_nothing(server: dict[str,
     # ocr-filter reads every attack image (about half a second each): the gpu unit runs long enough to kill
     defenses = "[{name: none}, {name: ocr-filter}]"
     expected_keys, expected_verdicts, _ = embedded(tmp_path, defenses)
-    config = write_config(tmp_path, "distributed", "prefect", defenses, extra=", unit_timeout_s: 40, unit_retries: 0")
+    config = write_config(tmp_path, "distributed", "prefect", defenses, extra=", unit_timeout_s: 20, unit_retries: 0")
     deploy(server, config)
     results = tmp_path / "distributed" / "results"
     cpu = start_worker("cpu", server, tmp_path / "cpu-worker.log")

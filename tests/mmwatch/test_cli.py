@@ -224,3 +224,40 @@ def test_calibrate_reports_agreement_and_feeds_corrected_asr(prefect_harness: No
     bad.write_text("prompt,response,label\nq,a,maybe\n")
     result = runner.invoke(app, ["calibrate", "refusal-keywords", "--labels", str(bad)])
     assert result.exit_code == 2 and "bad.csv" in result.output
+
+
+def test_a_second_cycle_on_a_held_store_exits_4_and_leaves_a_run_row(tmp_path: Path) -> None:
+    from storage.store import DuckDBStore
+
+    cfg = small_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("store: {", "store: {wait_s: 1, "))
+    env = {**os.environ, "PREFECT_API_URL": "", "PREFECT_HOME": str(tmp_path / "prefect")}
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art"):  # a cycle that is still running
+        done = subprocess.run([sys.executable, "-m", "mmwatch.cli", "run", "-c", str(cfg)], env=env,
+                              capture_output=True, text=True, timeout=300)
+    assert done.returncode == 4
+    assert "not run" in done.stderr and "another process holds it" in done.stderr
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:  # the next holder records it
+        rows = store.con.execute("SELECT status, message FROM runs").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "skipped" and "waiting 1 s" in rows[0][1]
+
+
+def test_watch_now_keeps_the_schedule_when_the_first_run_fails(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import mmwatch.cli as cli
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    started: list[bool] = []
+
+    def failing(*args: object) -> None:
+        raise RuntimeError("endpoint down")
+
+    def start(self: BlockingScheduler) -> None:
+        started.append(bool(self.get_jobs()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_run_cycle", failing)
+    monkeypatch.setattr(BlockingScheduler, "start", start)
+    result = runner.invoke(app, ["watch", "--now", "-c", str(small_config(tmp_path))])
+    assert result.exit_code == 0 and started == [True]
+    assert "first run failed" in result.output and "endpoint down" in result.output
