@@ -42,4 +42,4 @@ bench: $(STAMP)
 	set -e; for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 clean:
-	rm -rf mmwatch.duckdb* leaderboard.duckdb* artifacts demo-models .prefect
+	rm -rf mmwatch.duckdb* leaderboard.duckdb* artifacts results demo-models .prefect
