@@ -3,30 +3,37 @@
 `work.deployments` maps a work pool (`gpu`, `cpu`) to its unit deployment. Units are dispatched
 one by one and waited for together; Prefect's work pools and concurrency limits decide what runs when. A unit
 whose run crashed or failed (a lost worker) is dispatched again, up to `work.unit_retries`; the
-new run computes only the cells the old one had not written. A unit still running after
-`work.unit_timeout_s` is left alone (never run twice at once) and reported as unfinished: the
-next cycle ingests what it wrote and plans the rest.
+new run computes only the cells the old one had not written. A unit still running
+`work.unit_timeout_s` after its run started is left alone (never run twice at once) and
+reported as unfinished: the next cycle ingests what it wrote and plans the rest.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from mmwatch.config import RunConfig
+from mmwatch.config import Dispatch, RunConfig
+from mmwatch.engine.cycle import Dispatcher, in_process
 from mmwatch.engine.plan import PlannedCell
 from mmwatch.engine.units import UnitReport, WorkUnit
 from storage.shards import read_report
 
 if TYPE_CHECKING:
-    from prefect.client.schemas.objects import FlowRun, State
+    from prefect.client.schemas.objects import FlowRun
 
 POLL_S = 2.0
 
 log = logging.getLogger(__name__)
+
+
+def dispatcher(config: RunConfig) -> Dispatcher:
+    """Units in this process (the embedded default), or as runs of the unit deployments."""
+    return PrefectDispatcher(config) if config.work.dispatch is Dispatch.PREFECT else in_process(config)
 
 
 class PrefectDispatcher:
@@ -42,12 +49,17 @@ class PrefectDispatcher:
         runs = {unit.unit_id: self._start(unit) for unit in units}
         attempts = dict.fromkeys(runs, 0)
         reports: dict[str, UnitReport] = {}
-        deadline = time.monotonic() + self.work.unit_timeout_s
+        dispatched = datetime.now(UTC)
         by_id = {u.unit_id: u for u in units}
         while runs:
             time.sleep(POLL_S)
             for unit_id, run_id in list(runs.items()):
-                unit, state = by_id[unit_id], self._state(run_id)
+                unit = by_id[unit_id]
+                run = self._read(run_id)
+                state = run.state
+                # a unit's time counts from when its run started (a queued unit waits for a worker)
+                began = run.start_time or dispatched
+                overdue = (datetime.now(UTC) - began).total_seconds() > self.work.unit_timeout_s
                 if state is not None and state.is_completed():
                     reports[unit_id] = self._report(unit, f"run {run_id} completed without a report")
                 elif state is not None and state.is_final():
@@ -58,8 +70,9 @@ class PrefectDispatcher:
                         runs[unit_id] = self._start(unit)
                         continue
                     reports[unit_id] = UnitReport(unit_id=unit_id, model_id=unit.model.model_id, failed_unit=why)
-                elif time.monotonic() > deadline:  # never run a unit twice at once: leave it, report it
-                    why = f"run {run_id} still {state.name if state else 'unknown'} after {self.work.unit_timeout_s:.0f} s"
+                elif overdue:  # never run a unit twice at once: leave it, report it
+                    why = (f"run {run_id} still {state.name if state else 'unknown'} "
+                           f"{self.work.unit_timeout_s:.0f} s after it started")
                     reports[unit_id] = UnitReport(unit_id=unit_id, model_id=unit.model.model_id, failed_unit=why)
                 else:
                     continue
@@ -78,11 +91,11 @@ class PrefectDispatcher:
         log.info("unit %s (%s) -> flow run %s", unit.unit_id, unit.label, run.id)
         return run.id
 
-    def _state(self, run_id: UUID) -> State | None:
+    def _read(self, run_id: UUID) -> FlowRun:
         from prefect.client.orchestration import get_client
 
         with get_client(sync_client=True) as client:
-            return client.read_flow_run(run_id).state
+            return client.read_flow_run(run_id)
 
     def _report(self, unit: WorkUnit, missing: str) -> UnitReport:
         stored = read_report(unit.results, unit.unit_id)

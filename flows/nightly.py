@@ -15,8 +15,9 @@ from typing import ParamSpec, TypeVar
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from mmwatch.config import Dispatch, RunConfig, load_config
-from mmwatch.engine.cycle import CycleReport, Dispatcher, in_process, run_cycle
+from flows.dispatch import dispatcher
+from mmwatch.config import RunConfig, load_config
+from mmwatch.engine.cycle import CycleReport, run_cycle
 from storage.store import DuckDBStore
 
 P = ParamSpec("P")
@@ -26,15 +27,6 @@ T = TypeVar("T")
 def prefect_step(name: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run one cycle step as a Prefect task (no caching: the store decides what is new)."""
     return task(name=name, cache_policy=NO_CACHE, persist_result=False)(fn)(*args, **kwargs)
-
-
-def dispatcher(config: RunConfig) -> Dispatcher:
-    """Units in this process (the embedded default), or as runs of the unit deployments."""
-    if config.work.dispatch is Dispatch.PREFECT:
-        from flows.dispatch import PrefectDispatcher
-
-        return PrefectDispatcher(config)
-    return in_process(config)
 
 
 @flow(name="mmwatch-nightly", log_prints=True)

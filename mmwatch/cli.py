@@ -35,6 +35,7 @@ def _prefect_env() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mmwatch,adapters,storage")  # the core's logs in Prefect's
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")  # a cycle run without a flow
 
 
 def _load(path: Path) -> RunConfig:
@@ -66,7 +67,7 @@ def _run_cycle(config_path: Path, config: RunConfig | None = None, prefect: bool
 
             report = nightly(str(config_path), config=loaded)
         else:
-            from flows.nightly import dispatcher
+            from flows.dispatch import dispatcher
             from mmwatch.engine.cycle import run_cycle
             from storage.store import DuckDBStore
 

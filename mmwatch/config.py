@@ -146,12 +146,15 @@ class WorkConfig(_Frozen):
     shard_size: int = Field(default=500, ge=1, description="cells per work unit (one model revision each)")
     max_attempts: int = Field(default=3, ge=1, description="error cells are retried on later cycles up to "
                               "this many attempts, then kept as errors with the reason")
+    write_interval_s: float = Field(default=1.0, ge=0, description="a unit writes a result part at most this "
+                                    "often (each holds at least generation.batch_size cells); a crash loses at "
+                                    "most about this much work")
     dispatch: Dispatch = Dispatch.LOCAL
     deployments: dict[str, str] = Field(
         default_factory=lambda: {"gpu": "mmwatch-unit/gpu", "cpu": "mmwatch-unit/cpu"},
         description="work pool (hardware) -> the unit deployment that runs on it")
     unit_retries: int = Field(default=2, ge=0, description="re-dispatches of a unit whose run crashed or failed")
-    unit_timeout_s: float = Field(default=6 * 3600, gt=0, description="how long the orchestrator waits for a unit")
+    unit_timeout_s: float = Field(default=6 * 3600, gt=0, description="how long a unit may run (from its start) before the orchestrator stops waiting")
 
 
 class RegressionConfig(_Frozen):

@@ -70,13 +70,25 @@ class AsyncModelAdapter(ModelAdapter, AsyncAnswering, Protocol):
     def concurrency(self) -> int: ...
 
 
-async def agenerate(adapter: ModelAdapter, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
-    """Answer probes from async code: natively where the adapter can, else in a worker thread."""
+Answerer = Callable[[Sequence[Probe], GenerationParams], Awaitable[list[Response]]]
+
+
+def async_answerer(adapter: ModelAdapter) -> Answerer:
+    """How to answer probes from async code: natively where the adapter can, else in a worker
+    thread. Resolved once per adapter (a Protocol isinstance check is slow on a hot path)."""
     if isinstance(adapter, AsyncAnswering):
-        return await adapter.agenerate(probes, params)
+        return adapter.agenerate
     import asyncio
 
-    return await asyncio.to_thread(adapter.generate, probes, params)
+    async def in_thread(probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        return await asyncio.to_thread(adapter.generate, probes, params)
+
+    return in_thread
+
+
+async def agenerate(adapter: ModelAdapter, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+    """Answer probes from async code: natively where the adapter can, else in a worker thread."""
+    return await async_answerer(adapter)(probes, params)
 
 
 class DefendedAdapter:

@@ -14,6 +14,7 @@ import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
@@ -51,7 +52,7 @@ class PluginSpec(BaseModel):
     def key(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "params": self.params}
 
-    @property
+    @cached_property
     def hash(self) -> str:
         return stable_hash(self.key())
 

@@ -7,6 +7,7 @@ frozen because a cell's identity is a hash of what produced it.
 from __future__ import annotations
 
 import hashlib
+import functools
 import io
 import json
 from enum import StrEnum
@@ -43,6 +44,9 @@ class Label(StrEnum):
     UNSCORED = "unscored"
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 class ImageData(BaseModel):
     """An image held as PNG bytes; its sha256 is its identity in the artifact store."""
 
@@ -65,7 +69,12 @@ class ImageData(BaseModel):
         """Read any image format PIL knows; a missing or corrupt file names itself and the sample."""
         where = f" (sample {sample_id})" if sample_id else ""
         try:
-            with Image.open(path) as img:
+            data = Path(path).read_bytes()
+            if data.startswith(PNG_SIGNATURE):  # kept as it is once its chunks check out: no re-encoding
+                with Image.open(io.BytesIO(data)) as img:
+                    img.verify()
+                return cls(png=data)
+            with Image.open(io.BytesIO(data)) as img:
                 img.load()
                 return cls.from_pil(img.convert("RGB"))
         except FileNotFoundError as exc:
@@ -116,8 +125,25 @@ class Sample(BaseModel):
         if self.image is not None:
             return self.image
         if self.image_path is not None:
-            return ImageData.from_file(self.image_path, self.id)
+            try:
+                stat = Path(self.image_path).stat()
+            except OSError:
+                return ImageData.from_file(self.image_path, self.id)  # names the missing file and sample
+            image = _read_image(str(self.image_path), stat.st_mtime_ns, stat.st_size)
+            if isinstance(image, SampleImageError):
+                raise SampleImageError(f"{image} (sample {self.id})")
+            return image
         return None
+
+
+@functools.lru_cache(maxsize=256)
+def _read_image(path: str, mtime_ns: int, size: int) -> ImageData | SampleImageError:
+    """One read of an image file for all the attacks (and samples) that show it; an edited file
+    (new mtime or size) is read again."""
+    try:
+        return ImageData.from_file(Path(path))
+    except SampleImageError as exc:
+        return exc
 
 
 class Probe(BaseModel):

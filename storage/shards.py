@@ -55,11 +55,14 @@ def _fs(url: str) -> tuple[Any, str]:
     return fs, root.rstrip("/")
 
 
-def _write_table(fs: Any, path: str, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
+def _write_table(fs: Any, path: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist(rows) if rows else pa.table({c: pa.array([], pa.string()) for c in columns})
+    if rows:
+        table = pa.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})
+    else:
+        table = pa.table({c: pa.array([], pa.string()) for c in columns})
     with fs.open(path, "wb") as fh:
         pq.write_table(table, fh)
 
@@ -98,11 +101,10 @@ class ShardWriter:
                 artifacts.setdefault(image.sha256, image.png)
             rows.append(cell_row(cell, [image.sha256 for image in images]))
         now = datetime.now(UTC).replace(tzinfo=None)
-        _write_table(self.fs, f"{part}/cells.parquet", CELL_COLUMNS, [dict(zip(CELL_COLUMNS, r)) for r in rows])
+        _write_table(self.fs, f"{part}/cells.parquet", CELL_COLUMNS, rows)
         _write_table(self.fs, f"{part}/verdicts.parquet", VERDICT_COLUMNS,
-                     [dict(zip(VERDICT_COLUMNS, verdict_row(key, v, self.run_id, now))) for key, v in verdicts])
-        _write_table(self.fs, f"{part}/artifacts.parquet", ARTIFACT_COLUMNS,
-                     [{"sha": sha, "png": png} for sha, png in artifacts.items()])
+                     [verdict_row(key, v, self.run_id, now) for key, v in verdicts])
+        _write_table(self.fs, f"{part}/artifacts.parquet", ARTIFACT_COLUMNS, list(artifacts.items()))
         manifest = ShardManifest(shard_id=shard_id, unit_id=self.unit_id, run_id=self.run_id, cells=len(rows),
                                  verdicts=len(verdicts), artifacts=len(artifacts), created_at=now)
         with self.fs.open(f"{part}/{MANIFEST}", "w") as fh:  # last: the part is complete

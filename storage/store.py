@@ -39,6 +39,7 @@ from storage.schema import migrate
 
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
                "status FROM models ORDER BY lineage, order_key, label")
+SHARD_COLUMNS = ("shard_id", "unit_id", "run_id", "cells", "verdicts", "ingested_at")
 _SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference")
 _ALERT_COLUMNS = (
     "alert_id", "run_id", "lineage", "model_id", "baseline_id", "attack", "defense", "metric", "n_pairs", "only_new",
@@ -278,27 +279,30 @@ class DuckDBStore:
         return {r[0]: int(r[1] or 1) for r in rel.fetchall()}
 
     # --- result shards ------------------------------------------------------------------
-    def ingest_shards(self, results: str) -> tuple[int, int]:
+    def ingest_shards(self, results: str, chunk: int = 200) -> tuple[int, int]:
         """Ingest every complete shard in the results location not ingested yet: cells (a key already
-        stored is skipped), verdicts and images. Idempotent; returns (cells, verdicts) written."""
+        stored is skipped), verdicts and images. Idempotent: a chunk of shards and their record in
+        `ingested_shards` commit together. Returns (cells, verdicts) written."""
         seen = {r[0] for r in self.con.execute("SELECT shard_id FROM ingested_shards").fetchall()}
         todo: list[ShardManifest] = [m for m in list_shards(results) if m.shard_id not in seen]
         cells = verdicts = 0
-        for shard in read_shards(results, todo):
-            for sha, png in shard.artifacts.items():
-                stored = self.put_image(ImageData(png=png))
-                if stored != sha:
-                    raise ValueError(f"shard {shard.manifest.shard_id}: artifact {sha} has the bytes of {stored}")
+        for start in range(0, len(todo), chunk):
+            shards = list(read_shards(results, todo[start:start + chunk]))
+            for shard in shards:
+                for sha, png in shard.artifacts.items():
+                    stored = self.put_image(ImageData(png=png))
+                    if stored != sha:
+                        raise ValueError(f"shard {shard.manifest.shard_id}: artifact {sha} has the bytes of {stored}")
             self.con.execute("BEGIN TRANSACTION")
             try:
-                cells += self._insert_cells([[row[c] for c in CELL_COLUMNS] for row in shard.cells])
+                cells += self._insert_cells([[row[c] for c in CELL_COLUMNS] for s in shards for row in s.cells])
                 before = self._count("verdicts")
                 insert_rows(self.con, "verdicts", VERDICT_COLUMNS,
-                            [[row[c] for c in VERDICT_COLUMNS] for row in shard.verdicts])
+                            [[row[c] for c in VERDICT_COLUMNS] for s in shards for row in s.verdicts])
                 verdicts += self._count("verdicts") - before
-                m = shard.manifest
-                self.con.execute("INSERT INTO ingested_shards VALUES (?, ?, ?, ?, ?, ?)",
-                                 [m.shard_id, m.unit_id, m.run_id, m.cells, m.verdicts, utcnow()])
+                insert_rows(self.con, "ingested_shards", SHARD_COLUMNS,
+                            [[m.shard_id, m.unit_id, m.run_id, m.cells, m.verdicts, utcnow()]
+                             for m in (s.manifest for s in shards)], verb="INSERT")
                 self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")

@@ -135,12 +135,13 @@ def plan_matrix(config: RunConfig, store: Store, found: Discovery) -> Planned:
     return Planned(result, record, problems)
 
 
-def ingest_results(config: RunConfig, store: Store) -> int:
-    """Cells (and local verdicts) of every shard in the results location not ingested yet."""
+def ingest_results(config: RunConfig, store: Store) -> tuple[int, int]:
+    """Cells and local verdicts of every shard in the results location not ingested yet."""
     cells, verdicts = store.ingest_shards(config.store.results_location)
     if cells or verdicts:
-        log.info("ingested %d cells and %d verdicts from result shards in %s", cells, verdicts, config.store.results_location)
-    return cells
+        log.info("ingested %d cells and %d verdicts from result shards in %s", cells, verdicts,
+                 config.store.results_location)
+    return cells, verdicts
 
 
 def make_units(config: RunConfig, store: Store, planned: Planned, run_id: str) -> list[WorkUnit]:
@@ -219,15 +220,15 @@ def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
         log.warning("run %s was interrupted (its process ended before it finished)", stale)
     try:
         found = step("discover", discover_models, config, store)
-        leftover = step("ingest-leftovers", ingest_results, config, store)
+        leftover, leftover_verdicts = step("ingest-leftovers", ingest_results, config, store)
         planned = step("plan", plan_matrix, config, store, found)
         units = step("units", make_units, config, store, planned, run_id)
         reports = step("evaluate", dispatch_units, config, store, planned, units, dispatch)
-        ingested = step("ingest", ingest_results, config, store)
+        ingested, ingested_verdicts = step("ingest", ingest_results, config, store)
         failed_models = {r.model_id: r.failed_model for r in reports if r.failed_model}
         failed_cells = sum(r.cells_failed for r in reports)
         failed_units = {r.unit_id: r.failed_unit for r in reports if r.failed_unit}
-        verdicts = step("judge", judge_cells, config, store, planned, run_id)
+        verdicts = leftover_verdicts + ingested_verdicts + step("judge", judge_cells, config, store, planned, run_id)
         n_comparisons, alerts = step("regressions", check_regressions, config, store, planned, run_id)
         notes = [f"{len(alerts)} alert(s)"]
         notes += [f"{len(planned.sample_problems)} bad benchmark row(s)"] if planned.sample_problems else []

@@ -7,8 +7,9 @@ Two ways through a model:
 - batched, for a loaded checkpoint: `batch_size` probes per generate call (the GPU batch), or a
   defense group's probes at once for an adapter that schedules its own batches (`whole_shard`: vLLM).
 
-Either way every `batch_size` finished cells are one write to the sink (a result shard part, or
-the store), made off the event loop, and a crash loses at most the cells not yet written. A
+Either way finished cells go to one background writer (`Writer`): a write to the sink (a result
+shard part, or the store) holds at least `batch_size` cells, more when generation outpaces it, and
+a crash loses at most the cells not yet written. A
 sample whose attack fails becomes an error row; so does a probe the model could not answer.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -70,25 +72,76 @@ class Context:
     seed: int
     cache: ProbeCache
     stored: StoredProbe
+    window: asyncio.Semaphore | None = None  # calls in flight, shared by the units of one remote model
+    launched: asyncio.Event | None = None  # set once every call of this evaluation has been started
 
 
 class Writer:
-    """Scores finished cells with the local judges, then writes them to the sink; thread-safe."""
+    """A background thread that scores finished cells with the local judges and writes them to the
+    sink. `add` never waits for a write. A write holds at least `batch_size` rows (the last may hold
+    fewer), and at most one write starts per `interval_s`: rows that arrive meanwhile go into it
+    together, so a fast model makes few large parts instead of many small ones, and a crash loses
+    at most about `interval_s` of work. Use as a context manager: leaving it writes what is left,
+    and raises if a write failed."""
 
-    def __init__(self, sink: ResultSink, judges: Sequence[JudgePlugin], progress: OnProgress | None) -> None:
-        self.sink, self.judges, self.progress = sink, list(judges), progress
+    def __init__(self, sink: ResultSink, judges: Sequence[JudgePlugin], progress: OnProgress | None,
+                 batch_size: int, interval_s: float = 0.0) -> None:
+        self.sink, self.judges, self.progress, self.batch_size = sink, list(judges), progress, max(1, batch_size)
+        self.interval_s = interval_s
+        self._last_write = 0.0
         self.stats = EvalStats()
-        self._lock = threading.Lock()
+        self._pending: list[CellRecord] = []
+        self._wake = threading.Condition()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="mmwatch-writer", daemon=True)
 
-    def write(self, records: Sequence[CellRecord]) -> None:
-        if not records:
-            return
+    def __enter__(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        self._thread.join()
+        if self._error is not None and exc[0] is None:
+            raise RuntimeError(f"writing results failed: {self._error}") from self._error
+
+    def add(self, records: Sequence[CellRecord]) -> None:
+        with self._wake:
+            if self._error is not None:
+                raise RuntimeError(f"writing results failed: {self._error}") from self._error
+            self._pending.extend(records)
+            if len(self._pending) >= self.batch_size:
+                self._wake.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                self._wake.wait_for(lambda: self._closing or len(self._pending) >= self.batch_size)
+                wait = self._last_write + self.interval_s - time.monotonic()
+                if wait > 0 and not self._closing:
+                    self._wake.wait_for(lambda: self._closing, timeout=wait)
+                batch, self._pending = self._pending, []
+                last = self._closing
+            self._last_write = time.monotonic()
+            if batch and self._error is None:
+                try:
+                    self._write(batch)
+                except BaseException as exc:  # noqa: BLE001 - reported by add() and on exit
+                    self._error = exc
+            if last:
+                with self._wake:
+                    if not self._pending:
+                        return
+
+    def _write(self, records: list[CellRecord]) -> None:
         items = [(r.cell_key, r.probe, r.response) for r in records if r.probe is not None and not r.response.error]
         verdicts = run_sync(judge_all(self.judges, items)) if self.judges and items else []
-        with self._lock:
-            self.sink.write(records, verdicts)
-            self.stats.written += len(records)
-            self.stats.failed += sum(1 for r in records if r.response.error)
+        self.sink.write(records, verdicts)
+        self.stats.written += len(records)
+        self.stats.failed += sum(1 for r in records if r.response.error)
         if self.progress:
             self.progress(len(records))
 
@@ -145,64 +198,43 @@ def evaluate_batched(cells: Sequence[PlannedCell], adapter: ModelAdapter, writer
                 except Exception as exc:  # one bad sample costs one cell
                     records.append(_failed_attack(cell, ctx, exc))
             responses = _generate(defended, [p for _, p in ready], ctx.generation)
-            records += [record(c, ctx, p, r) for (c, p), r in zip(ready, responses)]
-            for at in range(0, len(records), step):  # a write holds at most batch_size rows
-                writer.write(records[at:at + step])
+            writer.add(records + [record(c, ctx, p, r) for (c, p), r in zip(ready, responses)])
 
 
 async def evaluate_streaming(cells: Sequence[PlannedCell], adapter: AsyncModelAdapter, writer: Writer,
                              ctx: Context) -> None:
-    """A sliding window of `adapter.concurrency` calls; finished cells written every `batch_size`."""
-    window = asyncio.Semaphore(max(1, adapter.concurrency))
-    defended = {g[0].defense.spec.hash: g[0].defense.obj(adapter) for g in _groups(cells)}
-    pending: list[CellRecord] = []
-    ready = asyncio.Event()  # batch_size rows are waiting, or the last cell is done
-    finished_all = False
-
-    async def write_loop() -> None:
-        """One writer: takes every waiting row at once (at least batch_size), so that under load the
-        writes grow instead of queueing, and a write never holds up a call."""
-        nonlocal pending
-        while True:
-            await ready.wait()
-            ready.clear()
-            if pending and (finished_all or len(pending) >= ctx.generation.batch_size):
-                batch, pending = pending, []
-                await asyncio.to_thread(writer.write, batch)
-            if finished_all and not pending:
-                return
-
-    def finished(done: CellRecord) -> None:
-        pending.append(done)
-        if len(pending) >= ctx.generation.batch_size:
-            ready.set()
+    """A sliding window of `adapter.concurrency` calls (`ctx.window` when units share one); each
+    finished cell goes to the writer. Up to `concurrency` probes are made ahead of a free slot, so
+    making one (an attack image, a file read) never leaves a slot idle."""
+    calls = ctx.window or asyncio.Semaphore(max(1, adapter.concurrency))
+    ahead = asyncio.Semaphore(2 * max(1, adapter.concurrency))  # in flight + as many made ready
+    defended = {g[0].defense.spec.hash: plugins.async_answerer(g[0].defense.obj(adapter)) for g in _groups(cells)}
 
     async def one(cell: PlannedCell) -> None:
         try:
             try:
                 probe = probe_for(cell, ctx.cache)
             except Exception as exc:
-                finished(_failed_attack(cell, ctx, exc))
+                writer.add([_failed_attack(cell, ctx, exc)])
                 return
-            try:
-                [response] = await plugins.agenerate(defended[cell.defense.spec.hash], [probe], ctx.generation)
-            except Exception as exc:  # a defense or adapter bug costs this cell
-                response = Response(error=f"generation failed: {type(exc).__name__}: {exc}")
-            finished(record(cell, ctx, probe, response))
+            async with calls:
+                try:
+                    [response] = await defended[cell.defense.spec.hash]([probe], ctx.generation)
+                except Exception as exc:  # a defense or adapter bug costs this cell
+                    response = Response(error=f"generation failed: {type(exc).__name__}: {exc}")
+            writer.add([record(cell, ctx, probe, response)])
         finally:
-            window.release()
+            ahead.release()
 
-    writes = asyncio.create_task(write_loop())
-    calls: set[asyncio.Task[None]] = set()
+    tasks: set[asyncio.Task[None]] = set()
     for cell in cells:
-        await window.acquire()
+        await ahead.acquire()
         task = asyncio.create_task(one(cell))
-        calls.add(task)
-        task.add_done_callback(calls.discard)
-    await asyncio.gather(*calls)
-    finished_all = True
-    ready.set()
-    await writes
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if ctx.launched is not None:
+        ctx.launched.set()
+    await asyncio.gather(*tasks)
 
 
 def whole_shard(adapter_name: str) -> bool:
@@ -236,6 +268,6 @@ def evaluate_model(
     model_id = cells[0].model.model_id if cells else ""
     ctx = Context(run_id, generation, seed, {} if probe_cache is None else probe_cache,
                   lambda attack, sample, index: store.stored_probe(model_id, attack, sample, index))
-    writer = Writer(StoreSink(store, run_id), judges, progress)
-    run_sync(aevaluate(cells, adapter, writer, ctx, whole_shard(cells[0].model.adapter) if cells else False))
+    with Writer(StoreSink(store, run_id), judges, progress, generation.batch_size) as writer:
+        run_sync(aevaluate(cells, adapter, writer, ctx, whole_shard(cells[0].model.adapter) if cells else False))
     return writer.stats

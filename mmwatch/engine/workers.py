@@ -4,10 +4,10 @@ A unit loads its model once, skips the cells an earlier attempt of it already wr
 worker's retry computes only what is missing), generates, scores with the judges that need no
 model of their own, and writes result shards. A model that cannot load is reported as such.
 
-In this process (`run_units_locally`, the embedded default) units of different API models run
-at once, each with its own sliding window, while loaded checkpoints run one at a time beside
-them; the units of one model run one after another, so one provider never sees more than the
-model's `concurrency` calls.
+In this process (`run_units_locally`, the embedded default) each model is loaded once for all
+of its units. Units of API models run at once (one adapter per model keeps at most its
+`concurrency` calls in flight, whatever the number of its units); loaded checkpoints run one at a
+time beside them.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from mmwatch import plugins
 from mmwatch.config import RunConfig
 from mmwatch.engine.evaluate import Context, OnProgress, ResultSink, Writer, aevaluate, whole_shard
 from mmwatch.engine.plan import PlannedCell
+from mmwatch.engine.probes import ProbeCache
 from mmwatch.engine.units import UnitReport, WorkUnit
 from mmwatch.judges.runner import JudgePlugin
-from mmwatch.plugins import close_plugin
+from mmwatch.plugins import AsyncModelAdapter, ModelAdapter, close_plugin
+from mmwatch.records import ModelRecord
 from mmwatch.types import Probe
 
 log = logging.getLogger(__name__)
@@ -60,8 +62,41 @@ def _reused_lookup(unit: WorkUnit) -> Callable[[str, str, int], Probe | None]:
     return lambda attack, sample, index: found.get((attack, sample, index))
 
 
+async def open_adapter(model: ModelRecord) -> ModelAdapter:
+    """Build (load) the model's adapter off the event loop."""
+    return await asyncio.to_thread(lambda: plugins.adapters.build(model.adapter, model.adapter_params).obj)
+
+
+async def release(adapter: ModelAdapter) -> None:
+    aclose = getattr(adapter, "aclose", None)
+    if aclose is not None:
+        await aclose()
+    close_plugin(adapter)
+
+
+def _cannot_load(model: ModelRecord, exc: Exception) -> str:
+    log.error("cannot load %s: %s", model.model_id, exc)
+    return f"cannot load: {type(exc).__name__}: {exc}"
+
+
 async def arun_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink, judges: Sequence[JudgePlugin],
-                    progress: OnProgress | None = None) -> UnitReport:
+                    progress: OnProgress | None = None, cache: ProbeCache | None = None,
+                    adapter: ModelAdapter | None = None, window: asyncio.Semaphore | None = None,
+                    launched: asyncio.Event | None = None) -> UnitReport:
+    """`cache`: attack probes shared with other units in this process (each image made once);
+    `adapter`: the model, already loaded for several units (else the unit loads and releases it);
+    `window`: the calls in flight, shared by the units of one remote model; `launched`: set once
+    every call of the unit has started (or it has none to make), so the next unit can begin."""
+    try:
+        return await _run_unit(unit, cells, sink, judges, progress, cache, adapter, window, launched)
+    finally:
+        if launched is not None:
+            launched.set()
+
+
+async def _run_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink, judges: Sequence[JudgePlugin],
+                    progress: OnProgress | None, cache: ProbeCache | None, adapter: ModelAdapter | None,
+                    window: asyncio.Semaphore | None, launched: asyncio.Event | None) -> UnitReport:
     report = UnitReport(unit_id=unit.unit_id, model_id=unit.model.model_id)
     done = await asyncio.to_thread(sink.done_keys)
     todo = [c for c in cells if c.key not in done]
@@ -71,21 +106,22 @@ async def arun_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink
     if not todo:
         return report
     model = unit.model
+    model_adapter = adapter
+    if model_adapter is None:
+        try:
+            model_adapter = await open_adapter(model)
+        except Exception as exc:  # a model that cannot load fails alone, and says why
+            report.failed_model = _cannot_load(model, exc)
+            return report
+    ctx = Context(unit.run_id, unit.config.generation, unit.config.seed, {} if cache is None else cache,
+                  _reused_lookup(unit), window, launched)
     try:
-        adapter = await asyncio.to_thread(lambda: plugins.adapters.build(model.adapter, model.adapter_params).obj)
-    except Exception as exc:  # a model that cannot load fails alone, and says why
-        log.error("cannot load %s: %s", model.model_id, exc)
-        report.failed_model = f"cannot load: {type(exc).__name__}: {exc}"
-        return report
-    ctx = Context(unit.run_id, unit.config.generation, unit.config.seed, {}, _reused_lookup(unit))
-    writer = Writer(sink, judges, progress)
-    try:
-        await aevaluate(todo, adapter, writer, ctx, whole_shard(model.adapter))
+        with Writer(sink, judges, progress, unit.config.generation.batch_size,
+                    unit.config.work.write_interval_s) as writer:
+            await aevaluate(todo, model_adapter, writer, ctx, whole_shard(model.adapter))
     finally:
-        aclose = getattr(adapter, "aclose", None)
-        if aclose is not None:
-            await aclose()
-        close_plugin(adapter)
+        if adapter is None:
+            await release(model_adapter)
     report.cells_written, report.cells_failed = writer.stats.written, writer.stats.failed
     log.info("%s: %d cells written (%d error rows), %d already done", unit.label, report.cells_written,
              report.cells_failed, report.already_done)
@@ -93,10 +129,10 @@ async def arun_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink
 
 
 def run_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink, judges: Sequence[JudgePlugin],
-             progress: OnProgress | None = None) -> UnitReport:
+             progress: OnProgress | None = None, cache: ProbeCache | None = None) -> UnitReport:
     from mmwatch.aio import run_sync
 
-    return run_sync(arun_unit(unit, cells, sink, judges, progress))
+    return run_sync(arun_unit(unit, cells, sink, judges, progress, cache))
 
 
 def _streams(unit: WorkUnit) -> bool:
@@ -106,21 +142,43 @@ def _streams(unit: WorkUnit) -> bool:
 
 async def _run_all(units: Sequence[WorkUnit], cells: dict[str, list[PlannedCell]], sinks: SinkFactory,
                    judges: Sequence[JudgePlugin], progress: Progress) -> list[UnitReport]:
+    cache: ProbeCache = {}  # one per run: each attack image is made once for all models
     by_model: dict[str, list[WorkUnit]] = {}
     for unit in units:
         by_model.setdefault(unit.model.model_id, []).append(unit)
 
     async def model_units(model_units: list[WorkUnit]) -> list[UnitReport]:
-        model_id = model_units[0].model.model_id
-        bar = progress.add_task(f"{model_id[:48]:48}", total=sum(len(u.cells) for u in model_units))
-        reports = []
-        for unit in model_units:
-            report = await arun_unit(unit, cells[unit.unit_id], sinks(unit), judges,
-                                     lambda n: progress.advance(bar, n))
-            reports.append(report)
-            if report.failed_model:
-                break  # the next shard would fail to load the same model
-        return reports
+        """One model loaded once for all of its units: side by side for a remote model (its adapter
+        keeps at most `concurrency` calls in flight across them), one after another otherwise."""
+        model = model_units[0].model
+        bar = progress.add_task(f"{model.model_id[:48]:48}", total=sum(len(u.cells) for u in model_units))
+
+        def advance(n: int) -> None:
+            progress.advance(bar, n)
+
+        try:
+            adapter = await open_adapter(model)
+        except Exception as exc:  # a model that cannot load fails alone, and says why
+            why = _cannot_load(model, exc)
+            return [UnitReport(unit_id=u.unit_id, model_id=model.model_id, failed_model=why) for u in model_units]
+        try:
+            if _streams(model_units[0]) and isinstance(adapter, AsyncModelAdapter):
+                # One window across the units, each starting once the one before has started all its
+                # calls: the window never drains between units, and about two write at a time.
+                window = asyncio.Semaphore(max(1, adapter.concurrency))
+                started = [asyncio.Event() for _ in model_units]
+
+                async def after(i: int, u: WorkUnit) -> UnitReport:
+                    if i:
+                        await started[i - 1].wait()
+                    return await arun_unit(u, cells[u.unit_id], sinks(u), judges, advance, cache, adapter, window,
+                                           started[i])
+
+                return list(await asyncio.gather(*(after(i, u) for i, u in enumerate(model_units))))
+            return [await arun_unit(u, cells[u.unit_id], sinks(u), judges, advance, cache, adapter)
+                    for u in model_units]
+        finally:
+            await release(adapter)
 
     async def one_at_a_time(groups: list[list[WorkUnit]]) -> list[UnitReport]:
         return [r for group in groups for r in await model_units(group)]

@@ -1,4 +1,5 @@
-"""The streaming engine: a sliding window of `concurrency` calls, writes of at least `batch_size`."""
+"""The streaming engine: a sliding window of `concurrency` calls, writes of at least `batch_size`,
+and a failed write that stops the evaluation rather than losing rows quietly."""
 
 from __future__ import annotations
 
@@ -56,12 +57,27 @@ def cells(n: int, batch_size: int) -> tuple[list, GenerationParams]:  # type: ig
 def test_concurrency_not_batch_size_bounds_the_calls_in_flight_and_a_slow_answer_holds_up_nothing() -> None:
     todo, generation = cells(64, batch_size=4)
     api, sink = SlowAPI(concurrency=16, delay=0.05), Recorder()
-    writer = Writer(sink, [], None)
     start = time.perf_counter()
-    asyncio.run(evaluate_streaming(todo, api, writer, Context("r", generation, 0, {}, lambda *a: None)))
+    with Writer(sink, [], None, generation.batch_size) as writer:
+        asyncio.run(evaluate_streaming(todo, api, writer, Context("r", generation, 0, {}, lambda *a: None)))
     elapsed = time.perf_counter() - start
     assert api.most == 16  # the window, not the batch (4)
     # 64 calls of 50 ms through 16 slots is 0.2 s; one 0.5 s call stalls only its own slot, so the
     # run takes about 0.5 s. Batches that wait for their slowest answer would take >= 0.65 s.
     assert elapsed < 0.62
     assert sum(sink.writes) == 64 == writer.stats.written and min(sink.writes[:-1]) >= 4
+
+
+class Broken:
+    def write(self, cells: Sequence[CellRecord], verdicts: Sequence[tuple[str, Verdict]]) -> None:
+        raise OSError("results location is read-only")
+
+
+def test_a_failed_write_fails_the_evaluation_instead_of_losing_rows_quietly() -> None:
+    import pytest
+
+    todo, generation = cells(8, batch_size=2)
+    with pytest.raises(RuntimeError, match="read-only"):
+        with Writer(Broken(), [], None, generation.batch_size) as writer:
+            asyncio.run(evaluate_streaming(todo, SlowAPI(4, 0.001), writer,
+                                           Context("r", generation, 0, {}, lambda *a: None)))
