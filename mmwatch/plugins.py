@@ -121,6 +121,13 @@ class GradientAdapter(ModelAdapter, Protocol):
 
 
 @runtime_checkable
+class Loadable(Protocol):
+    """An adapter that loads its model lazily, and can be made to load it now."""
+
+    def load(self) -> None: ...
+
+
+@runtime_checkable
 class Closeable(Protocol):
     """Judges and adapters that hold a model or a connection until they are closed."""
 

@@ -79,6 +79,11 @@ class HFAdapter:
         self._state: Loaded | None = None
         self._fits: int | None = None  # the largest batch known to fit in GPU memory
 
+    def load(self) -> None:
+        """Load the weights now: a unit does this first, so a model that cannot load fails as a
+        whole (reported as such) instead of as one error row per cell."""
+        self._load()
+
     def model_and_processor(self) -> tuple[Any, Any]:
         state = self._load()
         return state.model, state.processor

@@ -5,9 +5,9 @@ worker's retry computes only what is missing), generates, scores with the judges
 model of their own, and writes result shards. A model that cannot load is reported as such.
 
 In this process (`run_units_locally`, the embedded default) each model is loaded once for all
-of its units. Units of API models run at once (one adapter per model keeps at most its
-`concurrency` calls in flight, whatever the number of its units); loaded checkpoints run one at a
-time beside them.
+of its units. Different API models run side by side; the units of one API model share one window
+of its `concurrency` calls, each starting as the one before has started its last call, so the
+window never drains between units. Loaded checkpoints run one at a time beside them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from mmwatch.engine.plan import PlannedCell
 from mmwatch.engine.probes import ProbeCache
 from mmwatch.engine.units import UnitReport, WorkUnit
 from mmwatch.judges.runner import JudgePlugin
-from mmwatch.plugins import AsyncModelAdapter, ModelAdapter, close_plugin
+from mmwatch.plugins import AsyncModelAdapter, Loadable, ModelAdapter, close_plugin
 from mmwatch.records import ModelRecord
 from mmwatch.types import Probe
 
@@ -63,8 +63,19 @@ def _reused_lookup(unit: WorkUnit) -> Callable[[str, str, int], Probe | None]:
 
 
 async def open_adapter(model: ModelRecord) -> ModelAdapter:
-    """Build (load) the model's adapter off the event loop."""
-    return await asyncio.to_thread(lambda: plugins.adapters.build(model.adapter, model.adapter_params).obj)
+    """Build the model's adapter and load its weights, off the event loop."""
+
+    def build() -> ModelAdapter:
+        adapter = plugins.adapters.build(model.adapter, model.adapter_params).obj
+        if isinstance(adapter, Loadable):
+            try:
+                adapter.load()
+            except BaseException:
+                close_plugin(adapter)
+                raise
+        return adapter
+
+    return await asyncio.to_thread(build)
 
 
 async def release(adapter: ModelAdapter) -> None:

@@ -106,6 +106,10 @@ class LlamaGuardJudge:
             return verdict.model_copy(update={"rationale": f"{verdict.rationale} ({NO_IMAGE})"})
         return verdict
 
+    @property
+    def concurrency(self) -> int:
+        return self.model.concurrency
+
     def close(self) -> None:
         self.model.close()
 

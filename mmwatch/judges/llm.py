@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from mmwatch.benchmarks.mmsafetybench import DECLINE_OR_DISCLAIM_SCENARIOS
-from mmwatch.plugins import ModelAdapter, judge
+from mmwatch.plugins import AsyncModelAdapter, ModelAdapter, judge
 from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
@@ -133,9 +133,10 @@ def judge_model_adapter(judge_model: dict[str, Any] | None, who: str) -> ModelAd
 class JudgeModel:
     """The judge's model, shared by all concurrent calls of one judge.
 
-    Calls that wait together go out as one `generate` batch (an API adapter answers a batch
-    concurrently, a local model batches on its GPU), and only one batch runs at a time, because
-    local adapters are not thread-safe. Adapters are synchronous, so batches run off the event loop.
+    A judge model behind an API (`AsyncModelAdapter`) answers each call as it comes, up to its
+    `concurrency` at once: a sliding window, no batch waits for its slowest answer. For a local
+    model, calls that wait together go out as one `generate` batch (batched on its GPU), one batch
+    at a time (local adapters are not thread-safe), off the event loop.
     """
 
     def __init__(self, adapter: ModelAdapter, params: GenerationParams, max_batch: int = 16) -> None:
@@ -143,8 +144,19 @@ class JudgeModel:
         self._lock = threading.Lock()  # one generate at a time, even across event loops
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
 
+    @property
+    def concurrency(self) -> int:
+        """How many calls the judge should have waiting at once: the API's window, or a full batch."""
+        return self.adapter.concurrency if isinstance(self.adapter, AsyncModelAdapter) else self.max_batch
+
     async def ask(self, probe: Probe) -> Response:
         """The judge model's answer to one probe; failures come back as Response(error=...)."""
+        if isinstance(self.adapter, AsyncModelAdapter):
+            try:
+                [answer] = await self.adapter.agenerate([probe], self.params)
+            except Exception as exc:  # noqa: BLE001 - adapters should not raise; if one does, this call is unscored
+                return Response(error=f"{type(exc).__name__}: {exc}")
+            return answer
         loop = asyncio.get_running_loop()
         queue = self._queues.setdefault(loop, _Queue())
         future: asyncio.Future[Response] = loop.create_future()
@@ -223,6 +235,10 @@ class LLMJudge:
         notes = [n for n in (context, NO_IMAGE if self.with_image and not probe.images else "") if n]
         return Judgement(label=outcome.label, score=outcome.score,
                          rationale=outcome.rationale + "".join(f" ({n})" for n in notes))
+
+    @property
+    def concurrency(self) -> int:
+        return self.model.concurrency
 
     def close(self) -> None:
         self.model.close()

@@ -18,7 +18,8 @@ from mmwatch.store import Store
 
 def judge_stored(store: Store, plan_id: str, judges: Sequence[JudgePlugin], run_id: str,
                  concurrency: int = 8) -> dict[str, int]:
-    """New verdicts written, per judge."""
+    """New verdicts written, per judge. A judge that calls a model says how many calls it can have
+    waiting (`concurrency`: an API judge's window); others get `concurrency`."""
     written: dict[str, int] = {}
     for judge in judges:
         traits = judge.traits
@@ -26,6 +27,7 @@ def judge_stored(store: Store, plan_id: str, judges: Sequence[JudgePlugin], run_
         answers = store.cells_missing_verdict(plan_id, JudgeRef(name=judge.spec.name, version=judge.spec.version),
                                               kinds, traits.target_only, traits.reads_images)
         items = [(a.cell_key, a.probe, a.response) for a in answers]
-        verdicts = run_sync(judge_all([judge], items, concurrency=concurrency)) if items else []
+        window = getattr(judge.obj, "concurrency", concurrency)
+        verdicts = run_sync(judge_all([judge], items, concurrency=window)) if items else []
         written[judge.spec.name] = store.write_verdicts(run_id, verdicts)
     return written

@@ -135,10 +135,12 @@ def _parts(results: Path) -> int:
 
 
 def test_a_worker_killed_mid_unit_loses_and_duplicates_nothing(server: dict[str, str], tmp_path: Path) -> None:
-    # ocr-filter reads every attack image (about half a second each): the gpu unit runs long enough to kill
+    # ocr-filter reads every attack image (about half a second each): the gpu unit runs long enough to
+    # kill. The first night stops waiting for the dead unit 60 s after it started; the second night's
+    # unit (the rest of its cells) has as long.
     defenses = "[{name: none}, {name: ocr-filter}]"
     expected_keys, expected_verdicts, _ = embedded(tmp_path, defenses)
-    config = write_config(tmp_path, "distributed", "prefect", defenses, extra=", unit_timeout_s: 20, unit_retries: 0")
+    config = write_config(tmp_path, "distributed", "prefect", defenses, extra=", unit_timeout_s: 60, unit_retries: 0, write_interval_s: 0")
     deploy(server, config)
     results = tmp_path / "distributed" / "results"
     cpu = start_worker("cpu", server, tmp_path / "cpu-worker.log")

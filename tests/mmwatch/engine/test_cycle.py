@@ -88,3 +88,12 @@ def test_a_model_that_cannot_be_planned_is_reported_not_counted_as_nothing_new(t
     assert report.cells_new == 20
     with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
         assert con.execute("SELECT status FROM models WHERE lineage = 'acme/broken'").fetchone() == ("failed",)
+
+
+def test_a_model_that_cannot_load_is_reported_as_such_not_as_error_rows(tmp_path: Path) -> None:
+    missing = "  - {lineage: acme/gone, revision: r1, adapter: hf, params: {path: " + str(tmp_path / "gone") + "}}"
+    report = cycle(tmp_path, models=f"{COMPLY}\n{missing}")
+    assert list(report.failed_models) == ["acme/gone@r1"] and "cannot load" in report.failed_models["acme/gone@r1"]
+    assert report.cells_new == 20 and report.cells_failed == 0  # the other model's cells; none for the lost one
+    with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT status FROM models WHERE lineage = 'acme/gone'").fetchall() == [("failed",)]
