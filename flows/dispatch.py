@@ -1,11 +1,13 @@
 """Fan-out on Prefect: each work unit becomes a run of the unit deployment for its hardware.
 
 `work.deployments` maps a work pool (`gpu`, `cpu`) to its unit deployment. Units are dispatched
-one by one and waited for together; Prefect's work pools and concurrency limits decide what runs when. A unit
-whose run crashed or failed (a lost worker) is dispatched again, up to `work.unit_retries`; the
-new run computes only the cells the old one had not written. A unit still running
-`work.unit_timeout_s` after its run started is left alone (never run twice at once) and
-reported as unfinished: the next cycle ingests what it wrote and plans the rest.
+one by one and waited for together; Prefect's work pools and concurrency limits decide what runs
+when. A unit whose run crashed or failed, or whose heartbeat went quiet for `work.unit_stale_s`
+(a worker killed outright leaves its run "Running" on the server), is dispatched again, up to
+`work.unit_retries`; the new run computes only the cells the old one had not written (should the
+old one still be alive after all, ingest keeps each cell once). A unit still beating but running
+`work.unit_timeout_s` after its run started is left alone and reported as unfinished: the next
+cycle ingests what it wrote and plans the rest.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from mmwatch.config import Dispatch, RunConfig
 from mmwatch.engine.cycle import Dispatcher, in_process
 from mmwatch.engine.plan import PlannedCell
 from mmwatch.engine.units import UnitReport, WorkUnit
-from storage.shards import read_report
+from storage.shards import heartbeat_age, read_report
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -59,18 +61,23 @@ class PrefectDispatcher:
                 state = run.state
                 # a unit's time counts from when its run started (a queued unit waits for a worker)
                 began = run.start_time or dispatched
-                overdue = (datetime.now(UTC) - began).total_seconds() > self.work.unit_timeout_s
+                ran_s = (datetime.now(UTC) - began).total_seconds()
                 if state is not None and state.is_completed():
                     reports[unit_id] = self._report(unit, f"run {run_id} completed without a report")
-                elif state is not None and state.is_final():
-                    why = f"run {run_id} ended {state.name}: {state.message or ''}".strip()
+                elif (state is not None and state.is_final()) or self._lost(unit, run, ran_s):
+                    why = (f"run {run_id} ended {state.name}: {state.message or ''}".strip()
+                           if state is not None and state.is_final() else
+                           f"run {run_id} stopped beating (no heartbeat for {self.work.unit_stale_s:.0f} s): "
+                           "its worker is lost")
                     log.warning("unit %s (%s), attempt %d: %s", unit_id, unit.label, attempts[unit_id] + 1, why)
+                    if not state or not state.is_final():
+                        self._mark_crashed(run_id, why)
                     if attempts[unit_id] < self.work.unit_retries:
                         attempts[unit_id] += 1
                         runs[unit_id] = self._start(unit)
                         continue
                     reports[unit_id] = UnitReport(unit_id=unit_id, model_id=unit.model.model_id, failed_unit=why)
-                elif overdue:  # never run a unit twice at once: leave it, report it
+                elif ran_s > self.work.unit_timeout_s:  # never run a unit twice at once: leave it, report it
                     why = (f"run {run_id} still {state.name if state else 'unknown'} "
                            f"{self.work.unit_timeout_s:.0f} s after it started")
                     reports[unit_id] = UnitReport(unit_id=unit_id, model_id=unit.model.model_id, failed_unit=why)
@@ -81,6 +88,24 @@ class PrefectDispatcher:
             if report.failed_unit:
                 log.error("unit %s did not finish: %s", report.unit_id, report.failed_unit)
         return [reports[u.unit_id] for u in units]
+
+    def _lost(self, unit: WorkUnit, run: FlowRun, ran_s: float) -> bool:
+        """A running unit whose heartbeat went quiet (or never came) for `work.unit_stale_s`."""
+        if run.state is None or not run.state.is_running() or ran_s <= self.work.unit_stale_s:
+            return False
+        age = heartbeat_age(unit.results, unit.unit_id)
+        return age is None or age > self.work.unit_stale_s
+
+    def _mark_crashed(self, run_id: UUID, why: str) -> None:
+        """Tell the server what we concluded, so the UI does not show a dead run as running."""
+        from prefect.client.orchestration import get_client
+        from prefect.states import Crashed
+
+        try:
+            with get_client(sync_client=True) as client:
+                client.set_flow_run_state(run_id, Crashed(message=why), force=True)
+        except Exception as exc:  # noqa: BLE001 - only a courtesy to the UI
+            log.warning("could not mark run %s crashed: %s", run_id, exc)
 
     def _start(self, unit: WorkUnit) -> UUID:
         from prefect.deployments import run_deployment

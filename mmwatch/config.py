@@ -154,6 +154,9 @@ class WorkConfig(_Frozen):
         default_factory=lambda: {"gpu": "mmwatch-unit/gpu", "cpu": "mmwatch-unit/cpu"},
         description="work pool (hardware) -> the unit deployment that runs on it")
     unit_retries: int = Field(default=2, ge=0, description="re-dispatches of a unit whose run crashed or failed")
+    heartbeat_s: float = Field(default=10.0, gt=0, description="how often a running unit says it is alive")
+    unit_stale_s: float = Field(default=120.0, gt=0, description="a running unit silent for this long is taken "
+                                "for lost (a dead worker) and dispatched again, up to unit_retries")
     unit_timeout_s: float = Field(default=6 * 3600, gt=0, description="how long a unit may run (from its start) before the orchestrator stops waiting")
 
 

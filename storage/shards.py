@@ -13,6 +13,7 @@ through fsspec and pyarrow. The orchestrator, the only writer, ingests parts ide
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from storage.rows import CELL_COLUMNS, VERDICT_COLUMNS, cell_row, verdict_row
 
 MANIFEST = "_SUCCESS.json"
 REPORT = "_REPORT.json"  # the last attempt's UnitReport
+HEARTBEAT = "_HEARTBEAT"  # a running unit's last sign of life (seconds since the epoch)
 ARTIFACT_COLUMNS = ("sha", "png")
 
 
@@ -112,10 +114,27 @@ class ShardWriter:
         return manifest
 
 
+    def beat(self) -> None:
+        """Say the unit is alive (a worker that dies stops beating: the orchestrator runs the unit again)."""
+        self.fs.makedirs(self.unit_dir, exist_ok=True)
+        with self.fs.open(f"{self.unit_dir}/{HEARTBEAT}", "w") as fh:
+            fh.write(str(time.time()))
+
     def write_report(self, report: BaseModel) -> None:
         """What the unit did, for an orchestrator that ran it elsewhere (read with `read_report`)."""
         with self.fs.open(f"{self.unit_dir}/{REPORT}", "w") as fh:
             fh.write(report.model_dump_json())
+
+
+def heartbeat_age(results: str, unit_id: str) -> float | None:
+    """Seconds since the unit's last heartbeat, or None if it never beat (clocks must roughly agree)."""
+    fs, root = _fs(results)
+    path = f"{root}/{unit_id}/{HEARTBEAT}"
+    try:
+        with fs.open(path, "r") as fh:
+            return time.time() - float(fh.read().strip())
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def read_report(results: str, unit_id: str) -> dict[str, Any] | None:
