@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from mmwatch.analysis.labels import HumanLabel, LabelledRow
 from mmwatch.types import SampleKind, stable_hash
-from storage.store import DuckDBStore, insert_rows, utcnow
+from storage.rows import insert_rows, utcnow
+from storage.store import DuckDBStore
 
 COLUMNS = ("id", "prompt", "response", "label", "image_sha", "source", "labeller", "created_at", "cell_key", "category",
            "kind")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
+
+import duckdb
 
 from mmwatch.records import CellRecord
 from mmwatch.types import Verdict
@@ -39,3 +42,19 @@ def cell_row(c: CellRecord, image_shas: list[str]) -> list[object]:
 
 def verdict_row(cell_key: str, v: Verdict, run_id: str, at: datetime | None = None) -> list[object]:
     return [cell_key, v.judge, v.judge_version, v.label.value, v.score, v.rationale, run_id, at or utcnow()]
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
+                verb: str = "INSERT OR IGNORE") -> None:
+    """Many rows in one statement, through an Arrow table: DuckDB's executemany runs one statement
+    per row (milliseconds each), which would make the store the bottleneck of a night's run."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    incoming = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows])
+    con.register("_incoming", incoming)
+    try:
+        con.execute(f"{verb} INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _incoming")
+    finally:
+        con.unregister("_incoming")

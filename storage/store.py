@@ -7,8 +7,8 @@ Only the cycle's storage steps hold this object; readers use the published snaps
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -30,38 +30,20 @@ from mmwatch.records import (
 )
 from mmwatch.store import Store
 from mmwatch.types import ImageData, Probe, Response, Sample, SampleKind, Verdict
-from storage import metrics, outcomes, snapshot
+from storage import ingest, metrics, outcomes, snapshot
 from storage.artifacts import ArtifactStore
-from storage.rows import CELL_COLUMNS, VERDICT_COLUMNS, cell_row, utcnow, verdict_row
-from storage.shards import ShardManifest, list_shards, read_shards
+from storage.rows import VERDICT_COLUMNS, cell_row, insert_rows, utcnow, verdict_row
 from storage.schema import migrate
 
 
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
                "status FROM models ORDER BY lineage, order_key, label")
-SHARD_COLUMNS = ("shard_id", "unit_id", "run_id", "cells", "verdicts", "ingested_at")
 _SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference")
 _ALERT_COLUMNS = (
     "alert_id", "run_id", "lineage", "model_id", "baseline_id", "attack", "defense", "metric", "n_pairs", "only_new",
     "only_old", "rate_old", "rate_new", "p_value", "p_adjusted", "created_at", "attack_hash", "defense_hash", "judge",
     "judge_version",
 )
-
-
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
-                verb: str = "INSERT OR IGNORE") -> None:
-    """Many rows in one statement, through an Arrow table: DuckDB's executemany runs one statement
-    per row (milliseconds each), which would make the store the bottleneck of a night's run."""
-    if not rows:
-        return
-    import pyarrow as pa
-
-    incoming = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows])
-    con.register("_incoming", incoming)
-    try:
-        con.execute(f"{verb} INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _incoming")
-    finally:
-        con.unregister("_incoming")
 
 
 def _models(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
@@ -244,30 +226,7 @@ class DuckDBStore:
         """Insert cells; a key already stored is left as it is, unless it is an error row and this is a
         later attempt. Returns how many rows were written."""
         rows = [cell_row(c, [self.put_image(img) for img in c.probe.images] if c.probe else []) for c in cells]
-        return self._insert_cells(rows)
-
-    def _insert_cells(self, rows: Sequence[Sequence[object]]) -> int:
-        if not rows:
-            return 0
-        import pyarrow as pa
-
-        incoming = pa.Table.from_pylist([dict(zip(CELL_COLUMNS, row, strict=True)) for row in rows])
-        self.con.register("_incoming_cells", incoming)
-        try:
-            before = self._count("cells")
-            retried = self.con.execute(
-                "SELECT count(*) FROM cells c JOIN (SELECT cell_key, max(attempts) AS attempts FROM _incoming_cells "
-                "GROUP BY cell_key) i USING (cell_key) WHERE c.error IS NOT NULL AND i.attempts > c.attempts"
-            ).fetchall()[0][0]
-            self.con.execute(
-                "DELETE FROM cells WHERE error IS NOT NULL AND cell_key IN (SELECT i.cell_key FROM _incoming_cells i "
-                "JOIN cells c USING (cell_key) WHERE i.attempts > c.attempts)")
-            columns = ", ".join(CELL_COLUMNS)
-            self.con.execute(f"INSERT OR IGNORE INTO cells ({columns}) SELECT {columns} FROM _incoming_cells "
-                             "QUALIFY row_number() OVER (PARTITION BY cell_key ORDER BY attempts DESC) = 1")
-            return self._count("cells") - before + int(retried)
-        finally:
-            self.con.unregister("_incoming_cells")
+        return ingest.insert_cells(self.con, rows)
 
     def error_attempts(self, keys: Iterable[str]) -> dict[str, int]:
         """How many times each of these cells failed, for those stored as error rows."""
@@ -279,35 +238,9 @@ class DuckDBStore:
         return {r[0]: int(r[1] or 1) for r in rel.fetchall()}
 
     # --- result shards ------------------------------------------------------------------
-    def ingest_shards(self, results: str, chunk: int = 200) -> tuple[int, int]:
-        """Ingest every complete shard in the results location not ingested yet: cells (a key already
-        stored is skipped), verdicts and images. Idempotent: a chunk of shards and their record in
-        `ingested_shards` commit together. Returns (cells, verdicts) written."""
-        seen = {r[0] for r in self.con.execute("SELECT shard_id FROM ingested_shards").fetchall()}
-        todo: list[ShardManifest] = [m for m in list_shards(results) if m.shard_id not in seen]
-        cells = verdicts = 0
-        for start in range(0, len(todo), chunk):
-            shards = list(read_shards(results, todo[start:start + chunk]))
-            for shard in shards:
-                for sha, png in shard.artifacts.items():
-                    stored = self.put_image(ImageData(png=png))
-                    if stored != sha:
-                        raise ValueError(f"shard {shard.manifest.shard_id}: artifact {sha} has the bytes of {stored}")
-            self.con.execute("BEGIN TRANSACTION")
-            try:
-                cells += self._insert_cells([[row[c] for c in CELL_COLUMNS] for s in shards for row in s.cells])
-                before = self._count("verdicts")
-                insert_rows(self.con, "verdicts", VERDICT_COLUMNS,
-                            [[row[c] for c in VERDICT_COLUMNS] for s in shards for row in s.verdicts])
-                verdicts += self._count("verdicts") - before
-                insert_rows(self.con, "ingested_shards", SHARD_COLUMNS,
-                            [[m.shard_id, m.unit_id, m.run_id, m.cells, m.verdicts, utcnow()]
-                             for m in (s.manifest for s in shards)], verb="INSERT")
-                self.con.execute("COMMIT")
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
-        return cells, verdicts
+    def ingest_shards(self, results: str) -> tuple[int, int]:
+        """Cells, verdicts and images of every shard in `results` not ingested yet (storage/ingest.py)."""
+        return ingest.ingest_shards(self.con, self.artifacts, results)
 
     def stored_probe(self, model_id: str, attack_hash: str, sample_id: str, probe_index: int) -> Probe | None:
         """A probe this attack already made for this model and sample in any earlier cell (another
