@@ -25,14 +25,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mmwatch demo --config configs/demo.yaml
 
+# The suite starts dozens of Python processes (servers, workers, flow runs): let the first one
+# write bytecode for the rest, even where PYTHONDONTWRITEBYTECODE is set (uv installs none).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q
 
 check: $(STAMP)
 	$(BIN)/mypy
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -m "not slow"
 
 leaderboard: $(STAMP)
 	MMWATCH_SNAPSHOT=leaderboard.duckdb $(BIN)/streamlit run leaderboard/app.py \
