@@ -81,3 +81,28 @@ def test_a_failed_write_fails_the_evaluation_instead_of_losing_rows_quietly() ->
         with Writer(Broken(), [], None, generation.batch_size) as writer:
             asyncio.run(evaluate_streaming(todo, SlowAPI(4, 0.001), writer,
                                            Context("r", generation, 0, {}, lambda *a: None)))
+
+
+class Recording:
+    """A loaded model that records the size of every generate call."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def generate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
+        self.calls.append(len(probes))
+        return [Response(text="I cannot help.") for _ in probes]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_loaded_model_gets_gpu_batches_and_a_whole_shard_adapter_everything_at_once() -> None:
+    from mmwatch.engine.evaluate import evaluate_batched
+
+    todo, generation = cells(10, batch_size=4)
+    for whole, expected in ((False, [4, 4, 2]), (True, [10])):
+        model, sink = Recording(), Recorder()
+        with Writer(sink, [], None, generation.batch_size) as writer:
+            evaluate_batched(todo, model, writer, Context("r", generation, 0, {}, lambda *a: None), whole_shard=whole)
+        assert model.calls == expected and sum(sink.writes) == 10
