@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from mmwatch import plugins
 from mmwatch.aio import run_sync
 from mmwatch.engine.evaluate import Context, Writer, evaluate_streaming
-from mmwatch.engine.plan import Matrix, plan
+from mmwatch.engine.plan import Matrix, PlannedCell, plan
 from mmwatch.records import CellRecord, ModelRecord, ModelSource
 from mmwatch.types import GenerationParams, Probe, Response, Sample, SampleKind, Verdict
 
@@ -44,7 +44,7 @@ class Recorder:
         self.writes.append(len(cells))
 
 
-def cells(n: int, batch_size: int) -> tuple[list, GenerationParams]:  # type: ignore[type-arg]
+def cells(n: int, batch_size: int) -> tuple[list[PlannedCell], GenerationParams]:
     generation = GenerationParams(max_new_tokens=4, batch_size=batch_size)
     model = ModelRecord(lineage="api", revision="v1", label="v1", source=ModelSource.CONFIG, adapter="openai",
                         adapter_params={"model": "m", "base_url": "http://127.0.0.1:1/v1"})
