@@ -119,7 +119,8 @@ class OpenAIAdapter:
             self._client = AsyncOpenAI(api_key=key, base_url=self.options.base_url, max_retries=0,
                                        timeout=self.options.timeout_s)
             self._loop, self._limit = loop, asyncio.Semaphore(self.options.concurrency)
-        return await self._answer(self._client, list(probes), params, key)
+        assert self._limit is not None
+        return await self._answer(self._client, self._limit, list(probes), params, key)
 
     async def aclose(self) -> None:
         """Close the long-lived client, on the loop it was made on."""
@@ -160,18 +161,18 @@ class OpenAIAdapter:
         key = self._api_key()
         if key is None:
             return [Response(error=self._no_key()) for _ in probes]
-        self._limit = asyncio.Semaphore(self.options.concurrency)
+        limit = asyncio.Semaphore(self.options.concurrency)  # this call's own: it runs on its own loop
         try:
             # The client lives on this call's loop: httpx connections cannot move between loops.
             async with AsyncOpenAI(api_key=key, base_url=self.options.base_url, max_retries=0,
                                    timeout=self.options.timeout_s) as client:
-                return await self._answer(client, probes, params, key)
+                return await self._answer(client, limit, probes, params, key)
         except Exception as exc:  # never raise from generate: the whole batch becomes error cells
             why = scrub(f"openai adapter: {type(exc).__name__}: {exc}", key)
             return [Response(error=why) for _ in probes]
 
-    async def _answer(self, client: Any, probes: list[Probe], params: GenerationParams, key: str) -> list[Response]:
-        limit = self._limit or asyncio.Semaphore(self.options.concurrency)
+    async def _answer(self, client: Any, limit: asyncio.Semaphore, probes: list[Probe], params: GenerationParams,
+                      key: str) -> list[Response]:
 
         async def one(probe: Probe) -> Response:
             async with limit:

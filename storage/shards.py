@@ -69,11 +69,11 @@ def _write_table(fs: Any, path: str, columns: Sequence[str], rows: Sequence[Sequ
         pq.write_table(table, fh)
 
 
-def _read_table(fs: Any, path: str) -> list[dict[str, Any]]:
+def _read_table(fs: Any, path: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
     with fs.open(path, "rb") as fh:
-        rows: list[dict[str, Any]] = pq.read_table(fh).to_pylist()
+        rows: list[dict[str, Any]] = pq.read_table(fh, columns=columns).to_pylist()
     return rows
 
 
@@ -88,7 +88,7 @@ class ShardWriter:
     def done_keys(self) -> set[str]:
         keys: set[str] = set()
         for part in _complete_parts(self.fs, self.unit_dir):
-            keys.update(r["cell_key"] for r in _read_table(self.fs, f"{part}/cells.parquet"))
+            keys.update(r["cell_key"] for r in _read_table(self.fs, f"{part}/cells.parquet", ["cell_key"]))
         return keys
 
     def write(self, cells: Sequence[CellRecord], verdicts: Sequence[tuple[str, Verdict]]) -> ShardManifest:

@@ -288,9 +288,9 @@ class DuckDBStore:
 
     def write_verdicts(self, run_id: str, verdicts: Sequence[tuple[str, Verdict]]) -> int:
         rows = [verdict_row(key, v, run_id) for key, v in verdicts]
-        before = self._count("verdicts")
+        before = ingest.count(self.con, "verdicts")
         insert_rows(self.con, "verdicts", VERDICT_COLUMNS, rows)
-        return self._count("verdicts") - before
+        return ingest.count(self.con, "verdicts") - before
 
     # --- regressions and publishing -----------------------------------------------------
     def paired_outcomes(self, plan_id: str, roles: JudgeRoles) -> list[PairedOutcome]:
@@ -305,16 +305,13 @@ class DuckDBStore:
         rows = [[a.alert_id, a.run_id, a.lineage, a.model_id, a.baseline_id, a.attack, a.defense, a.metric.value,
                  a.n_pairs, a.only_new, a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, utcnow(),
                  a.attack_hash, a.defense_hash, a.judge, a.judge_version] for a in alerts]
-        before = self._count("alerts")
+        before = ingest.count(self.con, "alerts")
         insert_rows(self.con, "alerts", _ALERT_COLUMNS, rows)
-        return self._count("alerts") - before
+        return ingest.count(self.con, "alerts") - before
 
     def publish(self, snapshot_path: Path, options: PublishOptions) -> Path:
         return snapshot.publish(self.con, snapshot_path, options)
 
-    def _count(self, table: str) -> int:
-        rows = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()
-        return int(rows[0][0]) if rows else 0
 
 
 def _is_a_store(store: DuckDBStore) -> Store:

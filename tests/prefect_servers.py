@@ -1,4 +1,5 @@
-"""A real `prefect server` on 127.0.0.1 and process workers, started and stopped by PID for tests."""
+"""Servers for tests: a real `prefect server` on 127.0.0.1 and process workers, free ports, health
+checks; started and stopped by PID."""
 
 from __future__ import annotations
 
@@ -21,6 +22,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_healthy(health_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float, what: str) -> None:
+    """Until `health_url` answers 200; fails with the server's log if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(health_url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{what} not healthy after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
 def prefect_env(home: Path, port: int) -> dict[str, str]:
@@ -89,17 +106,7 @@ def prefect_server(home: Path) -> Iterator[dict[str, str]]:
     server = subprocess.Popen([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"prefect server did not start: {(home / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.5)
+        wait_healthy(f"http://127.0.0.1:{port}/api/health", server, home / "server.log", 120, "prefect server")
         yield env
     finally:
         stop(server)

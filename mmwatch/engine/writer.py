@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from mmwatch.aio import run_sync
@@ -45,7 +45,6 @@ class StoreSink:
 class EvalStats:
     written: int = 0  # cells handed to the sink
     failed: int = 0  # error rows among them
-    failed_models: dict[str, str] = field(default_factory=dict)  # model id -> why it could not run
 
 
 class Writer:

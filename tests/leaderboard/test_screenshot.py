@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
+
+from prefect_servers import free_port, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -28,27 +28,6 @@ CHROMIUM_FLAGS = (
     "--no-first-run", "--disable-quic", "--hide-scrollbars", "--virtual-time-budget=15000",
     f"--window-size={SIZE[0]},{SIZE[1]}",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"streamlit not healthy after {timeout} s:\n{log.read_text()}")
 
 
 def _screenshot(chromium: str, url: str, out: Path, profile: Path) -> None:
@@ -81,7 +60,7 @@ def test_leaderboard_renders_in_a_browser(tmp_path: Path, make_snapshot) -> None
     if chromium is None:
         pytest.skip("chromium is not installed (CI installs it with `apt-get install -y chromium`)")
     snapshot = make_snapshot(tmp_path / "leaderboard.duckdb", title="Screenshot leaderboard")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "streamlit.log"
     env = {**os.environ, "MMWATCH_SNAPSHOT": str(snapshot)}
@@ -93,7 +72,7 @@ def test_leaderboard_renders_in_a_browser(tmp_path: Path, make_snapshot) -> None
             cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
-        _wait_healthy(url, server, log)
+        wait_healthy(f"{url}/_stcore/health", server, log, 90, "streamlit")
         shot = tmp_path / "leaderboard.png"
         why = ""
         for _ in range(6):  # the first load after a start often shows only placeholders
