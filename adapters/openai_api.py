@@ -3,10 +3,12 @@
 A remote model is latency-bound: the engine streams probes through `agenerate` in a sliding
 window of `concurrency` calls; `generate` (synchronous callers) runs a batch concurrently on a
 private event loop. Retries are ours, not the SDK's,
-so that every retry is logged and the policy is testable: 429, 408/409, 5xx, connection errors
-and timeouts back off exponentially with jitter, or wait what `Retry-After` asks. A probe that
-still fails becomes one error Response. The API key is read from the environment only and is
-scrubbed from every message we log or return, because error bodies may echo it.
+so that every retry is logged and the policy is testable: 429, 408/409, 5xx, connection errors,
+timeouts and bodies that are no chat completion (cut-short or invalid JSON, an HTML page) back
+off exponentially with jitter, or wait what `Retry-After` asks; `openai_faults` names each
+failure's kind. A probe that still fails becomes one error Response that names the probe, the
+attempts and the kind. The API key is read from the environment only and is scrubbed from every
+message we log or return, because error bodies may echo it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from adapters.openai_faults import (  # LOCAL_KEY, scrub and retry_after are also this module's API
+    LOCAL_KEY,
+    Failure,
+    FaultKind,
+    check_completion,
+    classify_error,
+    failure_message,
+    redact,
+    retry_after,
+    scrub,
+    status_kind,
+)
 from mmwatch.aio import run_sync
 from mmwatch.plugins import adapter
 from mmwatch.types import GenerationParams, Probe, Response
@@ -30,9 +44,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_HOST = "api.openai.com"
-LOCAL_KEY = "EMPTY"  # what local OpenAI-compatible servers accept when they check no key
-RETRY_STATUS = frozenset({408, 409, 429})
-MAX_ERROR_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,7 @@ class OpenAIAdapter:
         """Answer probes on the caller's loop through the adapter's long-lived client."""
         key = self._api_key()
         if key is None:
-            return [Response(error=self._no_key()) for _ in probes]
+            return [Response(error=f"{_where(p)}: {self._no_key()}") for p in probes]
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             from openai import AsyncOpenAI
@@ -160,7 +171,7 @@ class OpenAIAdapter:
 
         key = self._api_key()
         if key is None:
-            return [Response(error=self._no_key()) for _ in probes]
+            return [Response(error=f"{_where(p)}: {self._no_key()}") for p in probes]
         limit = asyncio.Semaphore(self.options.concurrency)  # this call's own: it runs on its own loop
         try:
             # The client lives on this call's loop: httpx connections cannot move between loops.
@@ -168,8 +179,8 @@ class OpenAIAdapter:
                                    timeout=self.options.timeout_s) as client:
                 return await self._answer(client, limit, probes, params, key)
         except Exception as exc:  # never raise from generate: the whole batch becomes error cells
-            why = scrub(f"openai adapter: {type(exc).__name__}: {exc}", key)
-            return [Response(error=why) for _ in probes]
+            why = f"openai adapter ({FaultKind.UNEXPECTED.value}): {type(exc).__name__}: {exc}"
+            return [Response(error=scrub(f"{_where(p)}: {why}", key)) for p in probes]
 
     async def _answer(self, client: Any, limit: asyncio.Semaphore, probes: list[Probe], params: GenerationParams,
                       key: str) -> list[Response]:
@@ -179,35 +190,37 @@ class OpenAIAdapter:
                 try:
                     return await self._call(client, probe, params, key)
                 except Exception as exc:  # a bug in one cell must not cost the batch
-                    return Response(error=scrub(f"{_where(probe)}: {type(exc).__name__}: {exc}", key))
+                    failure = Failure(FaultKind.UNEXPECTED, scrub(f"{type(exc).__name__}: {exc}", key))
+                    return Response(error=scrub(failure_message(_where(probe), failure, 1), key))
 
         if len(probes) == 1:
             return [await one(probes[0])]
         return list(await asyncio.gather(*(one(p) for p in probes)))
 
     async def _call(self, client: Any, probe: Probe, params: GenerationParams, key: str) -> Response:
-        """One probe with retries; the error Response names the probe and the last failure."""
-        import openai as sdk
-
+        """One probe with retries; the error Response names the probe, the attempts and the last failure."""
         request = self._request(probe, params)
-        attempt = 0
+        where, attempt = _where(probe), 0
         while True:
             start = time.perf_counter()
             try:
                 completion = await client.chat.completions.create(**request)
-                return self._response(completion, time.perf_counter() - start, key)
-            except (sdk.APIConnectionError, sdk.APIStatusError) as exc:  # timeouts are connection errors
-                status = getattr(exc, "status_code", None)
-                reason = scrub(f"{type(exc).__name__}: {exc}", key)
-                if not retryable(status) or attempt >= self.options.max_retries:
-                    tries = f" after {attempt + 1} attempts" if attempt else ""
-                    log.warning("openai %s: %s failed%s: %s", self.options.model, _where(probe), tries, reason)
-                    return Response(error=f"{_where(probe)}: {reason}{tries}")
-                delay = retry_delay(attempt, retry_after(exc), self.options)
-                attempt += 1
-                log.warning("openai %s: %s: %s; retry %d/%d in %.2fs", self.options.model, _where(probe), reason,
-                            attempt, self.options.max_retries, delay)
-                await asyncio.sleep(delay)
+            except Exception as exc:  # classified: transient kinds are retried, the rest reported
+                failure, asked = classify_error(exc, key, self.options.api_key_env), retry_after(exc)
+            else:
+                bad_body = check_completion(completion, key)
+                if bad_body is None:
+                    return self._response(completion, time.perf_counter() - start, key)
+                failure, asked = bad_body, None
+            if not failure.kind.retryable or attempt >= self.options.max_retries:
+                message = scrub(failure_message(where, failure, attempt + 1), key)
+                log.warning("openai %s: %s", self.options.model, message)
+                return Response(error=message)
+            delay = retry_delay(attempt, asked, self.options)
+            attempt += 1
+            log.warning("openai %s: %s: %s; retry %d/%d in %.2fs", self.options.model, where, failure,
+                        attempt, self.options.max_retries, delay)
+            await asyncio.sleep(delay)
 
     def _request(self, probe: Probe, params: GenerationParams) -> dict[str, Any]:
         messages: list[dict[str, Any]] = []
@@ -221,8 +234,7 @@ class OpenAIAdapter:
                 limit_field: params.max_new_tokens}
 
     def _response(self, completion: Any, latency_s: float, key: str) -> Response:
-        if not completion.choices:
-            return Response(error="openai: the response has no choices", latency_s=latency_s)
+        """The answer of a completion that `check_completion` passed."""
         message = completion.choices[0].message
         text = message.content if message.content is not None else (getattr(message, "refusal", None) or "")
         text = redact(text, key)  # a hostile endpoint could echo the key back as the answer
@@ -248,27 +260,8 @@ def user_content(probe: Probe) -> str | list[dict[str, Any]]:
 
 
 def retryable(status: int | None) -> bool:
-    """None is a connection error or timeout; 429 and 5xx are the server asking us to come back."""
-    return status is None or status in RETRY_STATUS or status >= 500
-
-
-def retry_after(exc: Exception) -> float | None:
-    """Seconds from a `Retry-After` (or `retry-after-ms`) header, if the server sent one."""
-    response = getattr(exc, "response", None)
-    if response is None:
-        return None
-    headers = response.headers
-    for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) * scale
-        except ValueError:
-            continue  # an HTTP date: fall back to our own backoff
-        if seconds >= 0:
-            return seconds
-    return None
+    """None is a connection error or timeout; 408, 409, 429 and 5xx are the server asking us to come back."""
+    return status_kind(status).retryable
 
 
 def retry_delay(attempt: int, server_asked: float | None, options: OpenAIOptions, rng: random.Random | None = None) -> float:
@@ -277,16 +270,6 @@ def retry_delay(attempt: int, server_asked: float | None, options: OpenAIOptions
         return min(server_asked, options.retry_after_cap_s)
     full = min(options.backoff_cap_s, options.backoff_base_s * 2**attempt)
     return full * (rng or random).uniform(0.5, 1.0)
-
-
-def redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret and secret != LOCAL_KEY else text
-
-
-def scrub(text: str, secret: str | None) -> str:
-    """Remove the key from a message, and keep messages short (error bodies can be long)."""
-    text = redact(text, secret)
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
 
 
 def _where(probe: Probe) -> str:
