@@ -3,7 +3,8 @@
 The nightly watcher finds checkpoints while a trainer may still be writing them; evaluating a
 half-written one would store results under a revision that never existed. So completeness is
 checked from the files alone (cheap), and a local checkpoint's revision is a hash of what
-determines its outputs (config + weights), not of its folder name or mtime.
+determines its outputs (config + weights), not of its folder name or mtime. Pickle files of every
+kind (`.bin`, `.pt`, `.pth`, `.ckpt`) count as pickle weights here and in the hub source alike.
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ from pathlib import Path
 
 CONFIG = "config.json"
 SAFETENSORS_INDEX = "model.safetensors.index.json"
+SAFETENSORS_WEIGHTS = "model.safetensors"
 PICKLE_INDEX = "pytorch_model.bin.index.json"
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth")
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt")
+# The pickle files transformers' from_pretrained opens by name (besides the index's shards).
+PICKLE_WEIGHTS = ("pytorch_model.bin", "adapter_model.bin")
 _CHUNK = 1 << 20
 
 
 class PickleWeightsError(ValueError):
-    """A checkpoint has only pickle weights, which can run code on load; refused by default."""
+    """Pickle weights refused: unless allowed, and, when allowed, if they hold more than tensors
+    (pickle can run code on load)."""
 
 
 def safetensors_files(folder: Path) -> list[Path]:
@@ -30,6 +35,17 @@ def safetensors_files(folder: Path) -> list[Path]:
 
 def pickle_files(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix in PICKLE_SUFFIXES)
+
+
+def loadable_pickle_files(folder: Path) -> list[Path]:
+    """The pickle files from_pretrained may unpickle from `folder`: the standard weight names and the
+    shards the pickle index names. Other pickles (a trainer's optimizer.pt, training_args.bin) it
+    never opens, and they hold more than tensors, so they are not ours to vet."""
+    folder = Path(folder)
+    names = {n for n in PICKLE_WEIGHTS if (folder / n).is_file()}
+    if (folder / PICKLE_INDEX).is_file():
+        names.update(_shards(folder / PICKLE_INDEX))
+    return [folder / n for n in sorted(names)]
 
 
 def is_complete(folder: Path | str, allow_pickle: bool = False) -> tuple[bool, str]:
@@ -63,16 +79,30 @@ def is_complete(folder: Path | str, allow_pickle: bool = False) -> tuple[bool, s
     if pickle_files(folder):
         if allow_pickle:
             return True, "ok (pickle weights)"
-        return False, f"{folder}: only pickle weights (.bin/.pt); pass allow_pickle=True to accept them"
+        names = ", ".join(p.name for p in pickle_files(folder))
+        return False, f"{folder}: only pickle weights ({names}); pass allow_pickle=True to accept them"
     return False, f"{folder}: no weights (*.safetensors)"
 
 
 def content_revision(folder: Path | str) -> str:
-    """The stable revision id of a local checkpoint: sha256 of config.json and the safetensors
-    files (name and bytes, in name order), first 12 hex characters."""
+    """The stable revision id of a local checkpoint: sha256 of the name and bytes of config.json,
+    the safetensors files and, where transformers would load pickle (no model.safetensors nor its
+    index), every pickle file and the pickle index; first 12 hex characters.
+
+    Pickle files beside safetensors weights are left out: they do not change the outputs (they
+    are a trainer's optimizer or RNG state, often twice the model's size), and leaving them and
+    the safetensors index (it restates what the shards' own headers say) out keeps every
+    safetensors checkpoint's id what it was before pickle weights were hashed, so stored results
+    keep their revision.
+    """
     folder = Path(folder)
+    files = [folder / CONFIG, *safetensors_files(folder)]
+    if not ((folder / SAFETENSORS_WEIGHTS).is_file() or (folder / SAFETENSORS_INDEX).is_file()):
+        files += pickle_files(folder)
+        if (folder / PICKLE_INDEX).is_file():
+            files.append(folder / PICKLE_INDEX)
     digest = hashlib.sha256()
-    for path in [folder / CONFIG, *safetensors_files(folder)]:
+    for path in files:
         digest.update(path.name.encode() + b"\0")
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
@@ -91,15 +121,23 @@ def require_safe_weights(folder: Path, allow_pickle: bool) -> None:
         )
 
 
+def _shards(index: Path) -> list[str]:
+    """The shard file names a weight index maps tensors to (ValueError when it cannot be read)."""
+    try:
+        weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+        return sorted({str(name) for name in weight_map.values()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{index}: unreadable weight index ({exc})") from exc
+
+
 def _missing_shards(folder: Path, index_name: str) -> str:
     index = folder / index_name
     if not index.is_file():
         return ""
     try:
-        weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
-        shards = sorted(set(weight_map.values()))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return f"{index}: unreadable weight index ({exc})"
+        shards = _shards(index)
+    except ValueError as exc:
+        return str(exc)
     missing = [s for s in shards if not (folder / s).is_file()]
     if missing:
         return f"{index} names missing shard(s): {', '.join(missing)}"

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from adapters.checkpoint import PICKLE_SUFFIXES  # one list for hub repos and local folders
 from mmwatch.config import WatchHub
 from mmwatch.plugins import source
 from mmwatch.records import Discovery, ModelRecord, ModelSource
@@ -27,7 +28,6 @@ from mmwatch.records import Discovery, ModelRecord, ModelSource
 log = logging.getLogger(__name__)
 
 SAFE_SUFFIXES = (".safetensors",)
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt")
 MAX_REASON_CHARS = 300
 
 

@@ -50,3 +50,17 @@ def test_lineage_ordered_by_step_and_half_written_checkpoint_waits(tmp_path: Pat
 def test_missing_watch_folder_is_reported_not_fatal(tmp_path: Path) -> None:
     found = scan_folder(WatchFolder(path=tmp_path / "nope", lineage="x"))
     assert found.models == [] and "does not exist" in found.skipped[0]
+
+
+def test_pickle_checkpoints_are_told_apart_by_their_weights(tmp_path: Path) -> None:
+    root = tmp_path / "pickled"
+    for name, value in (("checkpoint-1", 1.0), ("checkpoint-2", 2.0), ("checkpoint-3", 3.0)):
+        (root / name).mkdir(parents=True)
+        (root / name / "config.json").write_text("{}")
+        suffix = ".ckpt" if name == "checkpoint-3" else ".bin"
+        torch.save({"w": torch.full((2,), value)}, str(root / name / f"pytorch_model{suffix}"))
+    assert scan_folder(WatchFolder(path=root)).models == []  # pickle is refused unless allowed
+    found = scan_folder(WatchFolder(path=root, allow_pickle=True))
+    assert [m.label for m in found.models] == ["checkpoint-1", "checkpoint-2", "checkpoint-3"]
+    assert len({m.revision for m in found.models}) == 3  # same config, different weights
+    assert all(m.adapter_params["allow_pickle"] is True for m in found.models)
