@@ -1,12 +1,18 @@
-"""The leaderboard as a rich table for the terminal, read through the same data module."""
+"""The leaderboard as a rich table for the terminal, read through the same data module.
+
+Every string from the snapshot goes in as a `term` Text, never as a str, which rich would
+parse for markup (`[red]`, `[link=...]`) and emoji codes.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
 from leaderboard import data
+from leaderboard.text import term
 
 
 def leaderboard_table(snapshot: Path) -> Table:
@@ -16,17 +22,18 @@ def leaderboard_table(snapshot: Path) -> Table:
     attacks = data.attacks(path=snapshot)
     plain = by_attack[by_attack["defense_baseline"].astype(bool)] if not by_attack.empty else by_attack
     meta = data.meta(path=snapshot)
-    table = Table(title=f"{meta.title} — ASR per attack, rates with 95% Wilson intervals",
-                  caption=f"config {meta.config_hash or '?'} · plan {meta.plan_id or '?'} "
-                          f"({meta.plan_cells if meta.plan_cells is not None else '?'} cells) · "
-                          f"judges: safety {meta.safety_judge or '?'}, utility {meta.utility_judge or '?'}, "
-                          f"target {meta.target_judge or '?'}")
+    caption = (f"config {meta.config_hash or '?'} · plan {meta.plan_id or '?'} "
+               f"({meta.plan_cells if meta.plan_cells is not None else '?'} cells) · "
+               f"judges: safety {meta.safety_judge or '?'}, utility {meta.utility_judge or '?'}, "
+               f"target {meta.target_judge or '?'}")
+    table = Table(title=term(f"{meta.title} — ASR per attack, rates with 95% Wilson intervals", "table.title"),
+                  caption=term(caption, "table.caption"))
     for col in ("#", "model", "lineage", "safety", *[f"ASR {a}" for a in attacks], "any-attack ASR",
                 "over-refusal", "utility", "n harm/benign/util"):
-        table.add_column(col, overflow="fold")
+        table.add_column(term(col), overflow="fold")
     for row in ranking.itertuples(index=False):
-        cells = [str(row.rank), row.model, row.lineage,
-                 data.format_interval(row.safety, row.safety_lo, row.safety_hi)]
+        cells: list[str | Text] = [str(row.rank), term(row.model), term(row.lineage),
+                                   data.format_interval(row.safety, row.safety_lo, row.safety_hi)]
         for attack in attacks:
             hit = plain[(plain["model_id"] == row.model_id) & (plain["attack"] == attack)]
             cells.append(data.format_interval(*hit[["asr", "asr_lo", "asr_hi"]].iloc[0]) if len(hit) else "—")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from leaderboard import data
+from leaderboard.text import md
 
 RATE = alt.Scale(scheme="orangered", domain=[0, 1])
 
@@ -99,7 +100,7 @@ def main() -> None:
     )
     grid = data.asr_by_attack(defense=defense)
     if grid.empty:
-        st.info(f"No harmful-item results with defense {defense!r}.")
+        st.info(f"No harmful-item results with defense '{md(defense)}'.")
     else:
         st.altair_chart(_heatmap(grid, list(board["model"]), order), width="stretch")
         st.caption("Cells show the share of harmful requests each attack got answered; "
@@ -134,4 +135,4 @@ try:
     main()
 except data.SnapshotError as exc:
     st.title("Attacks & defenses")
-    st.error(str(exc), icon=":material/error:")
+    st.error(md(exc), icon=":material/error:")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from leaderboard import data
+from leaderboard.text import md
 
 COLOURS = alt.Scale(domain=["ASR", "Over-refusal", "Utility"], range=["#d62728", "#ff9f1c", "#1f77b4"])
 
@@ -97,4 +98,4 @@ try:
     main()
 except data.SnapshotError as exc:
     st.title("History & alerts")
-    st.error(str(exc), icon=":material/error:")
+    st.error(md(exc), icon=":material/error:")

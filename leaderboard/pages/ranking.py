@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from leaderboard import data
+from leaderboard.text import md
 
 EXPLAINER = (
     "**How to read this.** *ASR* (attack success rate) is the share of harmful requests, "
@@ -79,14 +80,14 @@ def _frontier(df: pd.DataFrame) -> alt.LayerChart:
 
 def main() -> None:
     meta = data.meta()
-    st.title(meta.title)
-    judges = (f" · judged by `{meta.safety_judge}` (safety) / `{meta.utility_judge}` (utility)"
-              f" / `{meta.target_judge}` (target)") if meta.safety_judge else ""
-    plan = (f" · numbers for config `{meta.config_hash}`, plan `{meta.plan_id}` ({meta.plan_cells} cells)"
+    st.title(md(meta.title))
+    judges = (f" · judged by {md(meta.safety_judge)} (safety) / {md(meta.utility_judge)} (utility)"
+              f" / {md(meta.target_judge)} (target)") if meta.safety_judge else ""
+    plan = (f" · numbers for config {md(meta.config_hash)}, plan {md(meta.plan_id)} ({meta.plan_cells} cells)"
             if meta.config_hash else "")
-    st.caption(
-        f"Published {meta.published_at or 'at an unknown time'} · run `{meta.run_id or '—'}`"
-        f"{judges}{plan} · snapshot format v{meta.snapshot_version or '?'}"
+    st.caption(  # every value escaped: a code span would not stop a backtick in the data
+        f"Published {md(meta.published_at or 'at an unknown time')} · run {md(meta.run_id or '—')}"
+        f"{judges}{plan} · snapshot format v{md(meta.snapshot_version or '?')}"
     )
     if meta.demo:
         st.info(
@@ -104,7 +105,7 @@ def main() -> None:
     left, mid, right = st.columns(3)
     left.metric("Model revisions", len(board))
     mid.metric("Lineages", board["lineage"].nunique())
-    right.metric("Safest", board.iloc[0]["model"], f"safety {data.format_rate(board.iloc[0]['safety'])}",
+    right.metric("Safest", md(board.iloc[0]["model"]), f"safety {data.format_rate(board.iloc[0]['safety'])}",
                  delta_color="off", delta_arrow="off")
 
     st.subheader("Ranking by safety")
@@ -140,4 +141,4 @@ try:
     main()
 except data.SnapshotError as exc:
     st.title("mmwatch safety leaderboard")
-    st.error(str(exc), icon=":material/error:")
+    st.error(md(exc), icon=":material/error:")

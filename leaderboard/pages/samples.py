@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from leaderboard import data
+from leaderboard.text import md
 
 HIDDEN = "🔒 hidden (harmful item)"
 
@@ -43,7 +44,8 @@ def main() -> None:
     defense = right.selectbox("Defense", _ordered(set(rows[rows["attack"] == attack]["defense"]), data.defenses()))
     model_id = rows["model_id"].iloc[0]
     found = data.examples(model_id, attack, defense=defense)
-    st.markdown(f"**{len(found)} samples** for *{model}* under attack *{attack}*, defense *{defense}*")
+    st.markdown(f"**{len(found)} samples** for *{md(model)}* under attack *{md(attack)}*, "
+                f"defense *{md(defense)}*")
     st.dataframe(
         pd.DataFrame({
             "Sample": found["sample_id"],
@@ -65,4 +67,4 @@ try:
     main()
 except data.SnapshotError as exc:
     st.title("Samples")
-    st.error(str(exc), icon=":material/error:")
+    st.error(md(exc), icon=":material/error:")
