@@ -18,6 +18,8 @@ from prefect.cache_policies import NO_CACHE
 from flows.dispatch import dispatcher
 from mmwatch.config import RunConfig, load_config
 from mmwatch.engine.cycle import CycleReport, run_cycle
+from mmwatch.engine.preflight import preflight
+from mmwatch.secrets import ScrubbingRecords, run_secrets
 from storage.store import DuckDBStore
 
 P = ParamSpec("P")
@@ -35,6 +37,10 @@ def nightly(config_path: str, config: RunConfig | None = None) -> CycleReport:
     if "{{" in config_path:
         raise ValueError(f"config_path {config_path!r} is an unresolved placeholder: register the deployments "
                          "with `mmwatch deploy --config <config>`")
-    loaded = config if config is not None else load_config(Path(config_path))
+    if config is None:  # a worker's run: check everything before any work, as the command line does
+        config = load_config(Path(config_path))
+        preflight(config, config_path)
+    loaded = config
+    ScrubbingRecords.install(run_secrets(loaded))
     with DuckDBStore(loaded.store.path, loaded.store.artifacts, wait_s=loaded.store.wait_s) as store:
         return run_cycle(loaded, store, step=prefect_step, dispatch=dispatcher(loaded))

@@ -19,6 +19,7 @@ from prefect import flow
 from mmwatch.engine.units import WorkUnit, rebuild_cells
 from mmwatch.engine.workers import local_judges, run_unit
 from mmwatch.plugins import close_plugin
+from mmwatch.secrets import ScrubbingRecords, run_secrets
 from storage.shards import ShardWriter
 
 
@@ -57,6 +58,7 @@ def _heartbeat(sink: ShardWriter, every_s: float) -> Iterator[None]:
 def unit(unit: dict[str, Any]) -> dict[str, Any]:
     """Run one work unit; returns (and writes beside its shards) what it did."""
     work = WorkUnit.model_validate(unit)
+    ScrubbingRecords.install(run_secrets(work.config))  # before the first line this worker logs for the unit
     sink = ShardWriter(work.results, work.unit_id, work.run_id)
     judges: list[Any] = []
     try:

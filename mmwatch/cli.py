@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mmwatch.config import ConfigError, RunConfig, load_config
+from mmwatch.secrets import ScrubbingRecords, run_secrets
 
 if TYPE_CHECKING:
     from mmwatch.engine.cycle import CycleReport
@@ -39,11 +40,14 @@ def _prefect_env() -> None:
 
 
 def _load(path: Path) -> RunConfig:
+    """The config, or exit 2 with its one short message; from here on no log line shows a secret."""
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
-        err.print(f"[bold red]config error[/]: {exc}", highlight=False, markup=True)
+        err.print(f"[bold red]config error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=2) from None
+    ScrubbingRecords.install(run_secrets(config))
+    return config
 
 
 STORE_BUSY_EXIT = 4
@@ -55,28 +59,56 @@ def _through_prefect(choice: bool | None) -> bool:
     return choice if choice is not None else bool(os.environ.get("PREFECT_API_URL"))
 
 
+def _preflight(config: RunConfig, path: Path) -> None:
+    """Benchmarks loaded, attacks and defenses built: a config problem exits 2 before any work."""
+    from mmwatch.engine.preflight import preflight
+
+    try:
+        preflight(config, path)
+    except ConfigError as exc:
+        err.print(f"[bold red]config error[/]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
 def _run_cycle(config_path: Path, config: RunConfig | None = None, prefect: bool | None = None) -> CycleReport:
-    """One cycle; a store another cycle holds (past `store.wait_s`) exits with code 4 and a run row."""
+    """One cycle; a store another cycle holds (past `store.wait_s`) exits with code 4 and a run row,
+    one that cannot be opened exits 2; SIGINT or SIGTERM stop it cleanly (exit 130 / 143)."""
     _prefect_env()
-    from storage.store import StoreBusy
+    from mmwatch.engine.stopping import is_stop, stop_on_signals, stop_reason
+    from storage.store import StoreBusy, StoreError
 
     loaded = config if config is not None else _load(config_path)
+    _preflight(loaded, config_path)
     try:
-        if _through_prefect(prefect):
-            from flows.nightly import nightly
+        with stop_on_signals():
+            if _through_prefect(prefect):
+                from flows.nightly import nightly
+                from storage.store import DuckDBStore
 
-            report = nightly(str(config_path), config=loaded)
-        else:
-            from flows.dispatch import dispatcher
-            from mmwatch.engine.cycle import run_cycle
-            from storage.store import DuckDBStore
+                # A held or broken store is reported here, in one line, not as the flow's traceback.
+                DuckDBStore(loaded.store.path, loaded.store.artifacts, wait_s=loaded.store.wait_s).close()
+                report = nightly(str(config_path), config=loaded)
+            else:
+                from flows.dispatch import dispatcher
+                from mmwatch.engine.cycle import run_cycle
+                from storage.store import DuckDBStore
 
-            with DuckDBStore(loaded.store.path, loaded.store.artifacts, wait_s=loaded.store.wait_s) as store:
-                report = run_cycle(loaded, store, dispatch=dispatcher(loaded))
+                with DuckDBStore(loaded.store.path, loaded.store.artifacts, wait_s=loaded.store.wait_s) as store:
+                    report = run_cycle(loaded, store, dispatch=dispatcher(loaded))
     except StoreBusy as exc:
         _record_skipped(loaded, str(exc))
         err.print(f"[bold red]not run[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=STORE_BUSY_EXIT) from None
+    except StoreError as exc:
+        err.print(f"[bold red]not run[/]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=2) from None
+    except BaseException as exc:  # Ctrl-C, SIGTERM (ours, or Prefect's TerminationSignal): a clean stop
+        if not is_stop(exc):
+            raise
+        why = stop_reason(exc)
+        err.print(f"[bold red]stopped[/]: {escape(why)}; the cells stored so far are kept and the run is marked "
+                  "interrupted", highlight=False)
+        raise typer.Exit(code=130 if "SIGINT" in why else 143) from None
     _print_report(report)
     return report
 
@@ -198,12 +230,12 @@ def preview(attack: str, text: Annotated[str, typer.Option(help="the request to 
     try:
         paths, prompts = make_preview(attack, text, out, parse_params(param or []))
     except (UnknownPluginError, ValueError, OSError) as exc:  # unknown name, bad parameter, missing picture
-        err.print(str(exc), highlight=False)
+        err.print(str(exc), highlight=False, markup=False)
         raise typer.Exit(code=2) from None
     for prompt in prompts:
-        console.print(f"[bold]text prompt[/]: {prompt}", highlight=False)
+        console.print(f"[bold]text prompt[/]: {escape(prompt)}", highlight=False)
     for path in paths:
-        console.print(f"image: {path}")
+        console.print(f"image: {path}", markup=False)
 
 
 @app.command("make-tiny-model")
@@ -227,13 +259,19 @@ def models_list(config: ConfigOption = DEFAULT_CONFIG) -> None:
 
     from storage.store import read_models
 
+    from storage.store import StoreBusy, StoreError
+
     cfg = _load(config)
-    found = read_models(cfg.store.path)
-    table = Table(title=f"models in {cfg.store.path}")
+    try:
+        found = read_models(cfg.store.path)
+    except StoreError as exc:  # a cycle holds the file for writing: say so, without a traceback
+        err.print(f"[bold red]cannot read models[/]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=STORE_BUSY_EXIT if isinstance(exc, StoreBusy) else 2) from None
+    table = Table(title=escape(f"models in {cfg.store.path}"))
     for col in ("lineage", "label", "revision", "source", "adapter", "discovered (UTC)", "status"):
         table.add_column(col)
     for m in found:
-        table.add_row(m.lineage, m.label, m.revision[:12], m.source.value, m.adapter,
+        table.add_row(escape(m.lineage), escape(m.label), escape(m.revision[:12]), m.source.value, escape(m.adapter),
                       f"{m.discovered_at:%Y-%m-%d %H:%M}" if m.discovered_at else "", m.status.value)
     console.print(table if found else f"no models recorded in {cfg.store.path} yet: run `mmwatch discover` or `run`")
 
@@ -276,23 +314,24 @@ def benchmarks_show(name: str, param: Annotated[list[str] | None, typer.Option(
         loaded = plugins.benchmarks.build(name, params).obj
         samples = list(loaded)
     except (UnknownPluginError, PluginParamsError, FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]{exc}[/]", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(code=2) from None
     counts = Counter((s.kind.value, s.category) for s in samples)
-    table = Table(title=f"{name}: {len(samples)} samples")
+    table = Table(title=escape(f"{name}: {len(samples)} samples"))
     for col in ("kind", "category", "n"):
         table.add_column(col)
     for (kind, category), n in sorted(counts.items()):
-        table.add_row(kind, category, str(n))
+        table.add_row(kind, escape(category), str(n))
     console.print(table)
     problems = list(getattr(loaded, "problems", []))
     if problems:
         err.print(f"[yellow]{len(problems)} bad row(s) skipped[/]:", highlight=False)
         for problem in problems[:20]:
-            err.print(f"  {problem}", highlight=False)
+            err.print(f"  {problem}", highlight=False, markup=False)
     for sample in samples[:examples]:
         image = " [image]" if sample.image is not None or sample.image_path else ""
-        console.print(f"{sample.id} ({sample.kind.value}, {sample.category}){image}: {sample.text}", highlight=False)
+        console.print(f"{sample.id} ({sample.kind.value}, {sample.category}){image}: {sample.text}", highlight=False,
+                      markup=False)
 
 
 @app.command()
@@ -308,9 +347,9 @@ def discover(config: ConfigOption = DEFAULT_CONFIG) -> None:
         new = [m for m in found.models if m.model_id not in known]
         store.upsert_models(new)
     for m in new:
-        console.print(f"[green]new[/] {m.model_id}  ({m.source.value}: {m.label})", highlight=False)
+        console.print(f"[green]new[/] {escape(m.model_id)}  ({m.source.value}: {escape(m.label)})", highlight=False)
     for why in found.skipped:
-        err.print(f"[yellow]skipped[/] {why}", highlight=False)
+        err.print(f"[yellow]skipped[/] {escape(why)}", highlight=False)
     console.print(f"{len(new)} new of {len(found.models)} revision(s) found.")
 
 
@@ -342,7 +381,7 @@ def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt
     try:
         report = run_calibration(judge, params, labels)
     except (LabelsError, UnknownPluginError, PluginParamsError, FileNotFoundError) as exc:
-        err.print(f"[red]{exc}[/]", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(code=2) from None
     console.print(format_report(report))
     if cfg is not None:
@@ -391,7 +430,7 @@ def export_images(model: Annotated[str, typer.Option(help="model id, lineage@rev
     try:
         written = export_attack_images(cfg.store.path, cfg.store.artifacts, model, attack, out)
     except (FileNotFoundError, LookupError) as exc:
-        err.print(f"[red]{exc}[/]", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(code=2) from None
     console.print(f"wrote {written} image(s) to {out}; replay them with "
                   f"`{{name: transfer, params: {{images_dir: {out}}}}}`", highlight=False)

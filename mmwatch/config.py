@@ -24,7 +24,7 @@ from pydantic import (
 from mmwatch import plugins
 from mmwatch.registry import PluginParamsError, Registry, UnknownPluginError
 from mmwatch.analysis.outcomes import ROLE_KINDS, JudgeRef, JudgeRole, JudgeRoles
-from mmwatch.types import GenerationParams, stable_hash
+from mmwatch.types import GenerationParams, InputLimits, stable_hash
 
 
 class ConfigError(ValueError):
@@ -188,6 +188,7 @@ class RunConfig(_Frozen):
     models: tuple[ModelConfig, ...] = ()
     watch: tuple[WatchSource, ...] = ()
     intake: IntakeConfig = IntakeConfig()
+    inputs: InputLimits = InputLimits()  # where benchmark images may come from, how large they may be
     demo_models: tuple[DemoModel, ...] = ()
     benchmarks: tuple[BenchmarkRef, ...] = Field(min_length=1)
     attacks: tuple[PluginRef, ...] = (PluginRef(name="none"),)
@@ -202,6 +203,8 @@ class RunConfig(_Frozen):
     schedule: ScheduleConfig = ScheduleConfig()
     work: WorkConfig = WorkConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
+    secret_env: tuple[str, ...] = Field(default=(), description="more environment variables whose values are "
+                                        "secrets (every api_key_env, *_TOKEN, *_PASSWORD... already are)")
 
     @model_validator(mode="before")
     @classmethod
@@ -236,6 +239,14 @@ class RunConfig(_Frozen):
     def hash(self) -> str:
         return stable_hash(self.model_dump(mode="json"))
 
+    def secret_env_names(self) -> list[str]:
+        """Every environment variable the config reads a secret from: what must never be shown."""
+        params = [m.params for m in self.models] + [w.params for w in self.watch] + [j.params for j in self.judges]
+        named = [name for p in params for name in _key_env_names(p)]
+        named += [w.api_key_env for w in self.watch if isinstance(w, WatchEndpoint)]
+        named += ["OPENAI_API_KEY", "HF_TOKEN"] if self.models or self.watch else []
+        return sorted(set(named) | set(self.secret_env))
+
     def role_judge(self, role: JudgeRole) -> str:
         return {JudgeRole.SAFETY: self.safety_judge, JudgeRole.UTILITY: self.utility_judge,
                 JudgeRole.TARGET: self.target_judge}[role]
@@ -247,6 +258,16 @@ class RunConfig(_Frozen):
                                           for role, name in names.items()})
 
 
+def _key_env_names(value: Any) -> list[str]:
+    """Every `api_key_env` inside plugin params, however deep (a judge's `judge_model.params`)."""
+    if isinstance(value, dict):
+        own = [str(value["api_key_env"])] if isinstance(value.get("api_key_env"), str) else []
+        return own + [name for v in value.values() for name in _key_env_names(v)]
+    if isinstance(value, list | tuple):
+        return [name for v in value for name in _key_env_names(v)]
+    return []
+
+
 def _check_plugin(registry: Registry[Any, Any], ref_name: str, params: dict[str, Any], where: str) -> None:
     try:
         registry.check(ref_name, params)
@@ -254,6 +275,26 @@ def _check_plugin(registry: Registry[Any, Any], ref_name: str, params: dict[str,
         raise ConfigError(f"{where}.name: {exc}") from None
     except PluginParamsError as exc:
         raise ConfigError(f"{where}.params: {exc}") from None
+
+
+def _check_adapter(name: str, params: dict[str, Any], where: str, required: bool) -> None:
+    try:
+        info = plugins.adapters.check(name, params)
+    except UnknownPluginError as exc:
+        raise ConfigError(f"{where}.adapter: {exc}") from None
+    except PluginParamsError as exc:
+        raise ConfigError(f"{where}.params: {exc}") from None
+    if required:
+        missing = [p for p, default in info.parameters().items() if default is None and p not in params
+                   and _is_required(info.factory, p)]
+        if missing:
+            raise ConfigError(f"{where}.params: adapter {name!r} needs {', '.join(missing)}")
+
+
+def _is_required(factory: Any, name: str) -> bool:
+    import inspect
+
+    return inspect.signature(factory).parameters[name].default is inspect.Parameter.empty
 
 
 def _check_roles(config: RunConfig) -> None:
@@ -284,15 +325,9 @@ def check_plugins(config: RunConfig) -> None:
         for i, ref in enumerate(refs):
             _check_plugin(registry, ref.name, ref.params, f"{field_name}[{i}]")
     for i, model in enumerate(config.models):
-        try:
-            plugins.adapters.info(model.adapter)
-        except UnknownPluginError as exc:
-            raise ConfigError(f"models[{i}].adapter: {exc}") from None
-    for i, folder in enumerate(config.watch):
-        try:
-            plugins.adapters.info(folder.adapter)
-        except UnknownPluginError as exc:
-            raise ConfigError(f"watch[{i}].adapter: {exc}") from None
+        _check_adapter(model.adapter, model.params, f"models[{i}]", required=True)
+    for i, watch in enumerate(config.watch):  # the source adds what it finds (model, path, base_url)
+        _check_adapter(watch.adapter, watch.params, f"watch[{i}]", required=False)
     try:
         _check_roles(config)
     except UnknownPluginError as exc:
@@ -317,9 +352,14 @@ def load_config(path: Path | str) -> RunConfig:
     """Read and fully validate a config file, plugin names and parameters included."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+                          ) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML in {path}: {exc}") from None
     if not isinstance(raw, dict):

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mmwatch.params import ParamTypeError, checked_params
 from mmwatch.types import stable_hash
 
 T = TypeVar("T")
@@ -146,21 +147,29 @@ class Registry(Generic[T, TraitsT]):
             raise UnknownPluginError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
 
     def check(self, name: str, params: dict[str, Any] | None = None) -> PluginInfo[TraitsT]:
-        """The plugin's info, once its name and parameter names are known to be valid."""
+        """The plugin's info, once its parameter names are known and their values have the declared types."""
         info = self.info(name)
+        self._given(info, params)
+        return info
+
+    def _given(self, info: PluginInfo[TraitsT], params: dict[str, Any] | None) -> dict[str, Any]:
+        """The given parameters, checked against the factory's signature (strings converted)."""
         allowed = info.parameters()
         unknown = sorted(set(params or {}) - set(allowed))
         if unknown:
             raise PluginParamsError(
-                f"{self.kind} {name!r} takes no parameter {', '.join(unknown)} "
+                f"{self.kind} {info.name!r} takes no parameter {', '.join(unknown)} "
                 f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
             )
-        return info
+        try:
+            return checked_params(info.factory, dict(params or {}), f"{self.kind} {info.name!r}")
+        except ParamTypeError as exc:
+            raise PluginParamsError(str(exc)) from None
 
     def spec(self, name: str, params: dict[str, Any] | None = None) -> PluginSpec:
         """What `build` would record, without calling the factory (nothing is loaded or opened)."""
-        info = self.check(name, params)
-        given = dict(params or {})
+        info = self.info(name)
+        given = self._given(info, params)
         allowed = info.parameters()
         full = _jsonable({**allowed, **given})
         defaults = _jsonable(allowed)
@@ -168,9 +177,9 @@ class Registry(Generic[T, TraitsT]):
         return PluginSpec(name=name, version=info.version, params=full, changed=changed)
 
     def build(self, name: str, params: dict[str, Any] | None = None) -> Plugin[T, TraitsT]:
-        spec = self.spec(name, params)
         info = self.info(name)
-        return Plugin(spec, info, info.factory(**dict(params or {})))
+        given = self._given(info, params)
+        return Plugin(self.spec(name, params), info, info.factory(**given))
 
 
 def _jsonable(value: Any) -> Any:

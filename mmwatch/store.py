@@ -42,6 +42,10 @@ class Store(Protocol):
 
     def close_interrupted_runs(self, by_run: str) -> list[str]: ...
 
+    def recount_run(self, run_id: str) -> tuple[int, int]:
+        """Set the run's cell counts to the cells it stored (and how many are error rows); returns them."""
+        ...
+
     # models and samples
     def upsert_models(self, models: Sequence[ModelRecord]) -> None: ...
 

@@ -8,6 +8,7 @@ storage/metrics.py), and says which config and plan they are for.
 
 from __future__ import annotations
 
+import glob
 import os
 import uuid
 from datetime import UTC, datetime
@@ -69,6 +70,8 @@ def publish(con: duckdb.DuckDBPyConnection, snapshot_path: Path, options: Publis
     """Write the snapshot of one plan from the primary store's connection; returns its path."""
     snapshot_path = Path(snapshot_path)
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in snapshot_path.parent.glob(f".{glob.escape(snapshot_path.name)}.*.tmp*"):
+        stale.unlink(missing_ok=True)  # left by a publish that was killed (publishing holds the store: not ours)
     tmp = snapshot_path.with_name(f".{snapshot_path.name}.{uuid.uuid4().hex[:8]}.tmp")
     row = con.execute("SELECT current_database()").fetchone()
     primary = str(row[0]) if row else "memory"
@@ -85,8 +88,10 @@ def publish(con: duckdb.DuckDBPyConnection, snapshot_path: Path, options: Publis
         _copy(con, "asr_by_category", metrics.ASR_BY_CATEGORY)
         _copy(con, "refusal_rates", metrics.REFUSAL_RATES)
         _copy(con, "alerts", CURRENT_ALERTS)
-        _copy(con, "runs", "SELECT run_id, started_at, finished_at, status, config_hash, code_version, "
-                           "cells_new, cells_failed, plan_id FROM runs ORDER BY started_at")
+        # This run is `completed` in the snapshot: the snapshot exists only once its publish has.
+        _copy(con, "runs", "SELECT run_id, started_at, finished_at, CASE WHEN run_id = $run AND status = 'running' "
+                           "THEN 'completed' ELSE status END, config_hash, code_version, cells_new, cells_failed, "
+                           "plan_id FROM runs ORDER BY started_at", {"run": options.run_id})
         _copy(con, "examples", metrics.EXAMPLES, {"show": options.show_responses})
     except BaseException:
         con.execute(f"USE {_identifier(primary)}")

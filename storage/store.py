@@ -58,12 +58,33 @@ def read_models(path: Path) -> list[ModelRecord]:
     """The models table, read-only (for `mmwatch models list` while no run holds the file)."""
     if not Path(path).exists():
         return []
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(Path(path), read_only=True) as con:
         return _models(con)
 
 
-class StoreBusy(RuntimeError):
+class StoreError(RuntimeError):
+    """The primary store cannot be opened: the message names the file and why."""
+
+
+class StoreBusy(StoreError):
     """Another process (a cycle still running) holds the primary store for writing."""
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection, or StoreBusy (another process writes it) / StoreError (not a DuckDB file)."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if _is_lock_conflict(exc):
+            raise StoreBusy(f"{path} is held by another process (a cycle still running?); readers should open "
+                            "the published snapshot, or try again when it ends") from None
+        raise StoreError(f"cannot open the store {path}: {exc}") from None
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open the store {path}: {exc}") from None
 
 
 def skipped_runs_journal(path: Path) -> Path:
@@ -92,15 +113,11 @@ class DuckDBStore:
         deadline = time.monotonic() + wait_s
         while True:
             try:
-                self.con = duckdb.connect(str(self.path))
+                self.con = connect(self.path)
                 break
-            except duckdb.IOException as exc:
+            except StoreBusy as exc:
                 if time.monotonic() >= deadline:
-                    waited = f" after waiting {wait_s:.0f} s" if wait_s else ""
-                    raise StoreBusy(
-                        f"cannot open {self.path} for writing{waited}: another process holds it ({exc}). "
-                        "Another cycle is probably running; readers should open the published snapshot."
-                    ) from None
+                    raise StoreBusy(f"{exc} (waited {wait_s:.0f} s)" if wait_s else str(exc)) from None
                 time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
         migrate(self.con)
         outcomes.register_functions(self.con)
@@ -156,6 +173,12 @@ class DuckDBStore:
             "cells_failed = ?, message = ?, plan_id = coalesce(?, plan_id) WHERE run_id = ?",
             [utcnow(), status.value, planned, new, failed, message, plan_id, run_id],
         )
+
+    def recount_run(self, run_id: str) -> tuple[int, int]:
+        row = self.con.execute("SELECT count(*), count(error) FROM cells WHERE run_id = ?", [run_id]).fetchone()
+        new, failed = (int(row[0]), int(row[1])) if row else (0, 0)
+        self.con.execute("UPDATE runs SET cells_new = ?, cells_failed = ? WHERE run_id = ?", [new, failed, run_id])
+        return new, failed
 
     def close_interrupted_runs(self, by_run: str) -> list[str]:
         """Runs still marked running when a cycle holds the store ended without finishing (killed):

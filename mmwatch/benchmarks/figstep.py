@@ -42,7 +42,7 @@ def figstep_safebench(
     """SafeBench harmful questions with their FigStep instructions; tiny=True keeps task_id 1-5."""
     file = fetch(path, sha256)
     folder = local_folder(images, "FigStep images") if images is not None else None
-    out = Collector(file, NAME)
+    out = Collector(file, NAME, image_root=folder)
     for where, row in csv_rows(file, COLUMNS, out):
         out.add(where, partial(_sample, row, folder, tiny))
     return out.result()

@@ -1,7 +1,8 @@
 """A benchmark from a JSONL file that a user writes: one sample per line.
 
 Fields: id, text, kind (harmful | benign | utility), category; optional instruction, key_phrase,
-rephrased, reference, image (a path relative to the JSONL file). A bad line costs that line only:
+rephrased, reference, image (a path relative to the JSONL file, which must stay inside its folder
+or an allowed root: mmwatch.benchmarks.inputs). A bad line costs that line only:
 it is skipped, logged with file, line and field, and listed in `.problems` so a run can report
 how much of the file it did not use. Images are not opened here (`Sample.image_path`), so one
 corrupt image later fails one sample, not the load.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,26 @@ class RowError(ValueError):
 
 
 class JsonlBenchmark:
-    """The good samples of one JSONL file (iterable, re-iterable) and the problems of the bad lines."""
+    """The good samples of one JSONL file (iterable, re-iterable) and the problems of the bad lines.
 
-    def __init__(self, path: Path, name: str, samples: list[Sample], problems: list[str]) -> None:
+    `image_root` is the folder its images must resolve inside (mmwatch.benchmarks.inputs), and
+    `origin` says which file and row a sample came from, so a refused image names its row.
+    """
+
+    def __init__(
+        self, path: Path, name: str, samples: list[Sample], problems: list[str],
+        image_root: Path | None = None, origins: Mapping[str, str] | None = None,
+    ) -> None:
         self.path = path
         self.name = name
+        self.image_root = image_root
         self._samples = tuple(samples)
         self._problems = tuple(problems)
+        self._origins = dict(origins or {})
+
+    def origin(self, source_id: str) -> str | None:
+        """`file:row` of the sample with this source id (None if unknown)."""
+        return self._origins.get(source_id)
 
     @property
     def problems(self) -> list[str]:
@@ -76,7 +90,8 @@ def jsonl(path: str, name: str | None = None) -> JsonlBenchmark:
             continue
         seen[sample.source_id] = lineno
         samples.append(sample)
-    return JsonlBenchmark(file, bench_name, samples, problems)
+    origins = {sid: f"{file}:{lineno}" for sid, lineno in seen.items()}
+    return JsonlBenchmark(file, bench_name, samples, problems, file.absolute().parent, origins)
 
 
 def _parse_line(raw: bytes, file: Path, bench_name: str) -> Sample:

@@ -33,7 +33,7 @@ def harmbench_multimodal(path: str, images: str | None = None, sha256: str | Non
     """HarmBench multimodal behaviors (harmful), each with its image from the `images` folder."""
     file = fetch(path, sha256)
     folder = local_folder(images, "HarmBench images") if images is not None else None
-    out = Collector(file, NAME)
+    out = Collector(file, NAME, image_root=folder)
     for where, row in csv_rows(file, COLUMNS, out):
         out.add(where, partial(_sample, row, folder))
     return out.result()

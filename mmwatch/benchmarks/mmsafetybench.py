@@ -60,7 +60,7 @@ def mm_safetybench(
     folder = local_folder(images, "MM-SafetyBench images") if images is not None else None
     if folder is not None and (folder / "imgs").is_dir():
         folder = folder / "imgs"  # the dataset root was given, not its imgs/ folder
-    out = Collector(files[0].parent, NAME)
+    out = Collector(files[0].parent, NAME, image_root=folder)
     for file in files:
         scenario = file.stem
         entries = _read_scenario(file)

@@ -52,7 +52,7 @@ def mossbench(
     """MOSSBench benign queries on risky-looking images (contrast=True: the harmful contrast set)."""
     file = fetch(path, sha256)
     folder = local_folder(images, "MOSSBench images") if images is not None else None
-    out = Collector(file, NAME)
+    out = Collector(file, NAME, image_root=folder)
     for where, record in json_records(file):
         out.add(where, partial(_sample, record, folder, contrast))
     return out.result()

@@ -37,13 +37,15 @@ class LoadedBenchmark(JsonlBenchmark):
 class Collector:
     """Builds samples row by row; a RowError or a repeated id skips the row and records why."""
 
-    def __init__(self, file: Path, name: str, label: str | None = None) -> None:
+    def __init__(self, file: Path, name: str, label: str | None = None, image_root: Path | None = None) -> None:
         self.file = file
         self.name = name
         self.label = label or str(file)  # how problems name the source (a dataset has no file)
+        self.image_root = image_root  # the folder the rows' images must resolve inside
         self.samples: list[Sample] = []
         self.problems: list[str] = []
         self._seen: dict[str, str] = {}
+        self._origins: dict[str, str] = {}
 
     def add(self, where: str, build: Callable[[], Sample | None], file: Path | None = None) -> None:
         """Run `build` for the row at `where` (`12`, `id 5`, `record 3`); None means "not selected"."""
@@ -62,6 +64,7 @@ class Collector:
             self.problem(where, f"{'.'.join(map(str, error['loc'])) or '(row)'}: {error['msg']}", file)
             return
         self._seen[sample.source_id] = f"{file.name}:{where}" if file else where
+        self._origins[sample.source_id] = f"{file if file is not None else self.label}:{where}"
         self.samples.append(sample)
 
     def problem(self, where: str, message: str, file: Path | None = None) -> None:
@@ -70,7 +73,7 @@ class Collector:
         self.problems.append(problem)
 
     def result(self) -> LoadedBenchmark:
-        return LoadedBenchmark(self.file, self.name, self.samples, self.problems)
+        return LoadedBenchmark(self.file, self.name, self.samples, self.problems, self.image_root, self._origins)
 
 
 def json_records(file: Path) -> list[tuple[str, Any]]:

@@ -33,7 +33,7 @@ def siuo(path: str, images: str | None = None, sha256: str | None = None) -> Loa
     """SIUO items: a safe image and a safe question whose combination is unsafe."""
     file = fetch(path, sha256)
     folder = local_folder(images, "SIUO images") if images is not None else None
-    out = Collector(file, NAME)
+    out = Collector(file, NAME, image_root=folder)
     for where, record in json_records(file):
         out.add(where, partial(_sample, record, folder))
     return out.result()

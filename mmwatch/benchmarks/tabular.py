@@ -9,8 +9,10 @@ id, text, category, kind, instruction, key_phrase, rephrased, reference, image.
 - kind: from the kind column (harmful / benign / utility; XSTest's safe / unsafe are accepted),
   or the fixed `kind` for every row when the file has none. Utility rows need a reference.
 - category: "uncategorized" without a category column.
-- image: a path relative to `images` (default: the file's folder); a Hugging Face image
-  (PIL image or {"bytes": ...}) is kept as the sample's image.
+- image: a path relative to `images` (default: the file's folder), which it must not leave
+  unless into `inputs.allowed_roots` (mmwatch.benchmarks.inputs); a Hugging Face image (PIL image
+  or {"bytes": ...}) is kept as the sample's image, checked against the largest size any config
+  allows before it is decoded.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from mmwatch.benchmarks.rows import (
 )
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
-from mmwatch.types import ImageData, Sample, SampleKind
+from mmwatch.types import CEILING, ImageData, InputRefusedError, Sample, SampleKind
 
 FIELDS = ("id", "text", "category", "kind", "instruction", "key_phrase", "rephrased", "reference", "image")
 KIND_ALIASES = {"safe": "benign", "unsafe": "harmful"}
@@ -56,7 +58,7 @@ def table(
     if suffix not in _SUFFIXES:
         raise ValueError(f"{file}: unknown table format {suffix or '(none)'!r} (allowed: {', '.join(_SUFFIXES)})")
     folder = local_folder(images, "table images") if images is not None else file.absolute().parent
-    out = Collector(file, name or file.stem)
+    out = Collector(file, name or file.stem, image_root=folder)
     mapping = ColumnMap(columns, kind, file)
     if suffix in (".csv", ".tsv"):
         delimiter = "\t" if suffix == ".tsv" else ","
@@ -165,12 +167,16 @@ def _image(value: Any, column: str, images: Path | None) -> dict[str, Any]:
         if isinstance(value, dict) and value.get("bytes"):
             from PIL import Image
 
+            CEILING.check_header(value["bytes"], f"{column}: the image")
             with Image.open(io.BytesIO(value["bytes"])) as img:
                 return {"image": ImageData.from_pil(img.convert("RGB"))}
         if isinstance(value, dict) and value.get("path"):
             return _image(value["path"], column, images)
         if hasattr(value, "convert") and hasattr(value, "size"):  # a PIL image from `datasets`
+            CEILING.check_pixels(value.size, f"{column}: the image")
             return {"image": ImageData.from_pil(value.convert("RGB"))}
+    except InputRefusedError as exc:
+        raise RowError(str(exc)) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise RowError(f"{column}: unreadable image: {exc}") from None
     raise RowError(f"{column}: expected an image path or image, got {type(value).__name__}")

@@ -36,7 +36,7 @@ def vlguard(path: str, images: str | None = None, sha256: str | None = None) -> 
     """VLGuard test records: one sample per instruction, harmful unless safe image + safe instruction."""
     file = fetch(path, sha256)
     folder = local_folder(images, "VLGuard images") if images is not None else None
-    out = Collector(file, NAME)
+    out = Collector(file, NAME, image_root=folder)
     for where, record in json_records(file):
         pairs = record.get("instr-resp") if isinstance(record, dict) else None
         if not isinstance(pairs, list) or not pairs:

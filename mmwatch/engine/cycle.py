@@ -34,6 +34,8 @@ from mmwatch.judges.runner import JudgePlugin
 from mmwatch.judges.stored import judge_stored
 from mmwatch.plugins import close_plugin
 from mmwatch.records import AlertRecord, Discovery, ModelStatus, PlanRecord, PublishOptions, RunRecord, RunStatus
+from mmwatch.secrets import Secrets, run_secrets
+from mmwatch.engine.stopping import is_stop, stop_reason
 from mmwatch.store import Store
 
 log = logging.getLogger(__name__)
@@ -95,7 +97,7 @@ def new_run_id() -> str:
 
 
 def discover_models(config: RunConfig, store: Store) -> Discovery:
-    found = discover(config)
+    found = discover(config, run_secrets(config))
     store.upsert_models(found.models)
     log.info("discovered %d model revision(s); %d checkpoint folder(s) skipped", len(found.models), len(found.skipped))
     for why in found.skipped:
@@ -179,7 +181,7 @@ def judge_cells(config: RunConfig, store: Store, planned: Planned, run_id: str) 
     try:
         for ref in config.judges:
             judges.append(plugins.judges.build(ref.name, ref.params))
-        written = judge_stored(store, planned.record.plan_id, judges, run_id)
+        written = judge_stored(store, planned.record.plan_id, judges, run_id, secrets=run_secrets(config))
     finally:  # a judge holding a model (an LLM judge on a GPU) is released even if another failed to build
         for judge in judges:
             close_plugin(judge.obj)
@@ -208,26 +210,42 @@ def publish_snapshot(config: RunConfig, store: Store, planned: Planned, run_id: 
     return path
 
 
+@dataclass
+class _Progress:
+    """What a cycle has done so far: what its run row says if the cycle stops part-way."""
+
+    planned: int = 0
+    plan_id: str | None = None
+    dispatched: bool = False
+
+
 def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
               step: StepRunner = run_directly, dispatch: Dispatcher | None = None) -> CycleReport:
-    """One full cycle; safe to re-run: stored cells are never computed again."""
+    """One full cycle; safe to re-run: stored cells are never computed again. The run row says
+    `completed` only once the snapshot is published, and counts the cells the run stored."""
     run_id = run_id or new_run_id()
     dispatch = dispatch or in_process(config)
+    secrets = run_secrets(config)
     store.start_run(RunRecord(run_id=run_id, config_name=config.name, config_hash=config.hash,
                               config_json=config.model_dump_json(), code_version=code_version(),
                               package_versions=package_versions()))
-    for stale in store.close_interrupted_runs(run_id):
-        log.warning("run %s was interrupted (its process ended before it finished)", stale)
+    stale = store.close_interrupted_runs(run_id)
+    for earlier in stale:
+        log.warning("run %s was interrupted (its process ended before it finished)", earlier)
+    done = _Progress()
     try:
         found = step("discover", discover_models, config, store)
         leftover, leftover_verdicts = step("ingest-leftovers", ingest_results, config, store)
+        for earlier in stale:  # the cells a killed run left in shards count as that run's
+            store.recount_run(earlier)
         planned = step("plan", plan_matrix, config, store, found)
+        done.planned, done.plan_id = planned.plan.total, planned.record.plan_id
         units = step("units", make_units, config, store, planned, run_id)
+        done.dispatched = True
         reports = step("evaluate", dispatch_units, config, store, planned, units, dispatch)
         ingested, ingested_verdicts = step("ingest", ingest_results, config, store)
-        failed_models = {r.model_id: r.failed_model for r in reports if r.failed_model}
-        failed_cells = sum(r.cells_failed for r in reports)
-        failed_units = {r.unit_id: r.failed_unit for r in reports if r.failed_unit}
+        failed_models = {r.model_id: secrets.scrub(r.failed_model) for r in reports if r.failed_model}
+        failed_units = {r.unit_id: secrets.scrub(r.failed_unit) for r in reports if r.failed_unit}
         verdicts = leftover_verdicts + ingested_verdicts + step("judge", judge_cells, config, store, planned, run_id)
         n_comparisons, alerts = step("regressions", check_regressions, config, store, planned, run_id)
         notes = [f"{len(alerts)} alert(s)"]
@@ -235,11 +253,15 @@ def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
         notes += [f"{len(failed_models)} model(s) failed"] if failed_models else []
         notes += [f"{len(failed_units)} unit(s) unfinished"] if failed_units else []
         notes += [f"{leftover} cells from an earlier run's shards"] if leftover else []
+        new, failed_cells = store.recount_run(run_id)
+        # Counted before publishing, so the snapshot's row for this run is whole; `completed` after.
+        store.finish_run(run_id, RunStatus.RUNNING, planned.plan.total, new, failed_cells, "; ".join(notes),
+                         planned.record.plan_id)
         snapshot = step("publish", publish_snapshot, config, store, planned, run_id)
-        store.finish_run(run_id, RunStatus.COMPLETED, planned.plan.total, leftover + ingested, failed_cells,
-                         "; ".join(notes), planned.record.plan_id)
+        store.finish_run(run_id, RunStatus.COMPLETED, planned.plan.total, new, failed_cells, "; ".join(notes),
+                         planned.record.plan_id)
     except BaseException as exc:
-        store.finish_run(run_id, RunStatus.FAILED, 0, 0, 0, f"{type(exc).__name__}: {exc}")
+        _record_stop(config, store, run_id, done, exc, secrets)
         raise
     return CycleReport(
         run_id=run_id, config_hash=config.hash, plan_id=planned.record.plan_id, models=len(found.models),
@@ -249,3 +271,20 @@ def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
         failed_models={**planned.plan.unbuildable, **failed_models}, failed_units=failed_units, units=len(units),
         snapshot=str(snapshot),
     )
+
+
+def _record_stop(config: RunConfig, store: Store, run_id: str, done: _Progress, exc: BaseException,
+                 secrets: Secrets) -> None:
+    """The run row of a cycle that stopped part-way: interrupted (a signal) or failed, with the cells it
+    did store. After a stop, the shards written so far are ingested first, so none of them is lost."""
+    stopped = is_stop(exc)
+    if stopped and done.dispatched:
+        try:
+            ingest_results(config, store)
+        except Exception as ingest_exc:  # noqa: BLE001 - the next run ingests them; the row is written anyway
+            log.warning("shards not ingested after the stop (the next run will): %s", ingest_exc)
+    new, failed = store.recount_run(run_id)
+    why = stop_reason(exc)
+    status = RunStatus.INTERRUPTED if stopped else RunStatus.FAILED
+    store.finish_run(run_id, status, done.planned, new, failed, secrets.scrub(why), done.plan_id)
+    log.error("run %s %s after storing %d cell(s): %s", run_id, status.value, new, secrets.scrub(why))

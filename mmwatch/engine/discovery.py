@@ -14,6 +14,7 @@ from pathlib import Path
 from mmwatch import plugins
 from mmwatch.config import RunConfig, WatchFolder
 from mmwatch.records import Discovery, ModelRecord, ModelSource
+from mmwatch.secrets import Secrets, run_secrets
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,38 @@ def _trailing_number(revision: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def discover(config: RunConfig) -> Discovery:
-    """Every model revision the config points at, named ones first."""
+def discover(config: RunConfig, secrets: Secrets | None = None) -> Discovery:
+    """Every model revision the config points at, named ones first. A listed model whose id or
+    parameters hold a secret (a server echoing its key) is refused: it would carry the secret into
+    the store, the board and every log line that names the model."""
+    secrets = secrets if secrets is not None else run_secrets(config)
     found = Discovery(models=configured_models(config))
     for i, watch in enumerate(config.watch):
         try:
             part = plugins.sources.info(watch.source).factory(watch)()
         except Exception as exc:  # a source that is down costs its own models only
-            log.warning("discovery source watch[%d] (%s) failed: %s", i, watch.source, exc)
-            found.skipped.append(f"watch[{i}] ({watch.source}): {exc}")
+            why = secrets.scrub(f"watch[{i}] ({watch.source}): {exc}")
+            log.warning("discovery source %s", why)
+            found.skipped.append(why)
             continue
         part.models = [_with_intake(m, config) for m in part.models]
+        part.skipped = [secrets.scrub(why) for why in part.skipped]
         found.extend(part)
+    return _without_secrets(found, secrets)
+
+
+def _without_secrets(found: Discovery, secrets: Secrets) -> Discovery:
+    kept = []
+    for model in found.models:
+        names = secrets.found_in(model.model_dump_json())
+        if names:
+            why = (f"a model listed by {model.source.value} source {secrets.scrub(model.lineage)!r} was refused: its "
+                   f"id or parameters contain the value of {', '.join(names)} (a server echoing its key?)")
+            log.error("%s", why)
+            found.skipped.append(why)
+        else:
+            kept.append(model)
+    found.models = kept
     return found
 
 

@@ -19,10 +19,12 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mmwatch import plugins
 from mmwatch.config import RunConfig
+from mmwatch.secrets import run_secrets
 from mmwatch.engine.evaluate import Context, OnProgress, ResultSink, Writer, aevaluate, whole_shard
 from mmwatch.engine.plan import PlannedCell
 from mmwatch.engine.probes import ProbeCache
@@ -86,9 +88,10 @@ async def release(adapter: ModelAdapter) -> None:
     close_plugin(adapter)
 
 
-def _cannot_load(model: ModelRecord, exc: Exception) -> str:
-    log.error("cannot load %s: %s", model.model_id, exc)
-    return f"cannot load: {type(exc).__name__}: {exc}"
+def _cannot_load(model: ModelRecord, exc: Exception, config: RunConfig) -> str:
+    why = run_secrets(config).scrub(f"cannot load: {type(exc).__name__}: {exc}")
+    log.error("%s: %s", model.model_id, why)
+    return why
 
 
 async def arun_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink, judges: Sequence[JudgePlugin],
@@ -123,13 +126,13 @@ async def _run_unit(unit: WorkUnit, cells: Sequence[PlannedCell], sink: UnitSink
         try:
             model_adapter = await open_adapter(model)
         except Exception as exc:  # a model that cannot load fails alone, and says why
-            report.failed_model = _cannot_load(model, exc)
+            report.failed_model = _cannot_load(model, exc, unit.config)
             return report
     ctx = Context(unit.run_id, unit.config.generation, unit.config.seed, {} if cache is None else cache,
                   _reused_lookup(unit), window, launched)
     try:
         with Writer(sink, judges, progress, unit.config.generation.batch_size,
-                    unit.config.work.write_interval_s) as writer:
+                    unit.config.work.write_interval_s, run_secrets(unit.config)) as writer:
             await aevaluate(todo, model_adapter, writer, ctx, whole_shard(model.adapter))
     finally:
         if adapter is None:
@@ -163,7 +166,7 @@ async def _run_all(units: Sequence[WorkUnit], cells: dict[str, list[PlannedCell]
         """One model loaded once for all of its units: side by side for a remote model (its adapter
         keeps at most `concurrency` calls in flight across them), one after another otherwise."""
         model = model_units[0].model
-        bar = progress.add_task(f"{model.model_id[:48]:48}", total=sum(len(u.cells) for u in model_units))
+        bar = progress.add_task(escape(f"{model.model_id[:48]:48}"), total=sum(len(u.cells) for u in model_units))
 
         def advance(n: int) -> None:
             progress.advance(bar, n)
@@ -171,7 +174,7 @@ async def _run_all(units: Sequence[WorkUnit], cells: dict[str, list[PlannedCell]
         try:
             adapter = await open_adapter(model)
         except Exception as exc:  # a model that cannot load fails alone, and says why
-            why = _cannot_load(model, exc)
+            why = _cannot_load(model, exc, model_units[0].config)
             return [UnitReport(unit_id=u.unit_id, model_id=model.model_id, failed_model=why) for u in model_units]
         try:
             if _streams(model_units[0]) and isinstance(adapter, AsyncModelAdapter):

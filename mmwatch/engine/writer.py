@@ -17,6 +17,7 @@ from typing import Protocol
 from mmwatch.aio import run_sync
 from mmwatch.judges.runner import JudgePlugin, judge_all
 from mmwatch.records import CellRecord
+from mmwatch.secrets import Secrets, scrub_cell, scrub_verdict
 from mmwatch.store import Store
 from mmwatch.types import Verdict
 
@@ -56,9 +57,10 @@ class Writer:
     and raises if a write failed."""
 
     def __init__(self, sink: ResultSink, judges: Sequence[JudgePlugin], progress: OnProgress | None,
-                 batch_size: int, interval_s: float = 0.0) -> None:
+                 batch_size: int, interval_s: float = 0.0, secrets: Secrets | None = None) -> None:
         self.sink, self.judges, self.progress, self.batch_size = sink, list(judges), progress, max(1, batch_size)
         self.interval_s = interval_s
+        self.secrets = secrets or Secrets.none()
         self._last_write = 0.0
         self.stats = EvalStats()
         self._pending: list[CellRecord] = []
@@ -108,8 +110,12 @@ class Writer:
                         return
 
     def _write(self, records: list[CellRecord]) -> None:
+        if self.secrets:  # the last net before the shards: nothing secret is judged or written
+            records = [scrub_cell(r, self.secrets) for r in records]
         items = [(r.cell_key, r.probe, r.response) for r in records if r.probe is not None and not r.response.error]
         verdicts = run_sync(judge_all(self.judges, items)) if self.judges and items else []
+        if self.secrets:
+            verdicts = [(key, scrub_verdict(v, self.secrets)) for key, v in verdicts]
         self.sink.write(records, verdicts)
         self.stats.written += len(records)
         self.stats.failed += sum(1 for r in records if r.response.error)

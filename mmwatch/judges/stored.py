@@ -13,13 +13,16 @@ from collections.abc import Sequence
 from mmwatch.aio import run_sync
 from mmwatch.analysis.outcomes import JudgeRef
 from mmwatch.judges.runner import JudgePlugin, judge_all
+from mmwatch.secrets import Secrets, scrub_verdict
 from mmwatch.store import Store
 
 
 def judge_stored(store: Store, plan_id: str, judges: Sequence[JudgePlugin], run_id: str,
-                 concurrency: int = 8) -> dict[str, int]:
+                 concurrency: int = 8, secrets: Secrets | None = None) -> dict[str, int]:
     """New verdicts written, per judge. A judge that calls a model says how many calls it can have
-    waiting (`concurrency`: an API judge's window); others get `concurrency`."""
+    waiting (`concurrency`: an API judge's window); others get `concurrency`. A judge model's
+    rationale is masked of `secrets` before it is stored (it may quote an echoed key)."""
+    secrets = secrets or Secrets.none()
     written: dict[str, int] = {}
     for judge in judges:
         traits = judge.traits
@@ -29,5 +32,6 @@ def judge_stored(store: Store, plan_id: str, judges: Sequence[JudgePlugin], run_
         items = [(a.cell_key, a.probe, a.response) for a in answers]
         window = getattr(judge.obj, "concurrency", concurrency)
         verdicts = run_sync(judge_all([judge], items, concurrency=window)) if items else []
+        verdicts = [(key, scrub_verdict(v, secrets)) for key, v in verdicts] if secrets else verdicts
         written[judge.spec.name] = store.write_verdicts(run_id, verdicts)
     return written

@@ -81,13 +81,14 @@ def test_an_earlier_revision_that_left_the_config_is_still_compared(tmp_path: Pa
                                                                                ("acme/guard@v2", 1.0)]
 
 
-def test_a_model_that_cannot_be_planned_is_reported_not_counted_as_nothing_new(tmp_path: Path) -> None:
+def test_a_model_with_an_unknown_parameter_is_a_config_error_before_any_work(tmp_path: Path) -> None:
+    from mmwatch.config import ConfigError
+
     broken = "  - {lineage: acme/broken, adapter: reference, params: {behavior: comply-all}}"
-    report = cycle(tmp_path, models=f"{COMPLY}\n{broken}")
-    assert list(report.failed_models) == ["acme/broken@v1"] and "behavior" in report.failed_models["acme/broken@v1"]
-    assert report.cells_new == 20
-    with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT status FROM models WHERE lineage = 'acme/broken'").fetchone() == ("failed",)
+    with pytest.raises(ConfigError, match=r"models\[1\]\.params: adapter 'reference' takes no parameter behavior "
+                                          r"\(allowed: behaviour"):
+        cycle(tmp_path, models=f"{COMPLY}\n{broken}")
+    assert not (tmp_path / "db.duckdb").exists()  # nothing was opened, nothing evaluated
 
 
 def test_a_model_that_cannot_load_is_reported_as_such_not_as_error_rows(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def test_mixed_label_families_vote_on_attack_success() -> None:
     ({"judges": [KEYWORDS], "rule": "most"}, "unknown rule"),
     ({"judges": [{"name": "refusal-keywordz"}]}, "did you mean"),
     ({"judges": [{"name": "refusal-keywords", "param": {}}]}, "unknown field"),
-    ({"judges": ["refusal-keywords"]}, "must be"),
+    ({"judges": ["refusal-keywords"]}, "parameter judges: expected list"),  # checked against the signature
 ])
 def test_bad_params_fail_early(params: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
