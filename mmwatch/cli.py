@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI keep whole table rows
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a message's paths stay whole on one line, to copy
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="run config (YAML)")]
 DEFAULT_CONFIG = Path("configs/demo.yaml")
@@ -307,12 +307,15 @@ def benchmarks_show(name: str, param: Annotated[list[str] | None, typer.Option(
     from rich.table import Table
 
     from mmwatch import plugins
+    from mmwatch.benchmarks.inputs import ImageScreen
     from mmwatch.registry import PluginParamsError, UnknownPluginError
+    from mmwatch.types import InputLimits
 
     params = dict(p.split("=", 1) for p in (param or []) if "=" in p)
     try:
         loaded = plugins.benchmarks.build(name, params).obj
-        samples = list(loaded)
+        screen = ImageScreen(loaded, InputLimits(), name)  # images confined and bounded, as a run reads them
+        samples = list(screen)
     except (UnknownPluginError, PluginParamsError, FileNotFoundError, ValueError) as exc:
         err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(code=2) from None
@@ -323,7 +326,7 @@ def benchmarks_show(name: str, param: Annotated[list[str] | None, typer.Option(
     for (kind, category), n in sorted(counts.items()):
         table.add_row(kind, escape(category), str(n))
     console.print(table)
-    problems = list(getattr(loaded, "problems", []))
+    problems = list(getattr(loaded, "problems", [])) + screen.problems
     if problems:
         err.print(f"[yellow]{len(problems)} bad row(s) skipped[/]:", highlight=False)
         for problem in problems[:20]:

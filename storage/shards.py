@@ -153,6 +153,28 @@ def _complete_parts(fs: Any, unit_dir: str) -> list[str]:
     return sorted(p.rsplit("/", 1)[0] for p in fs.glob(f"{unit_dir}/*/{MANIFEST}"))
 
 
+def remove_torn_parts(results: str, older_than_s: float) -> int:
+    """Delete parts without a manifest (a worker killed mid-write) started over `older_than_s` ago;
+    a younger one may still be being written by a live worker. Returns how many were removed."""
+    fs, root = _fs(results)
+    if not fs.exists(root):
+        return 0
+    now, removed = datetime.now(UTC), 0
+    for unit_dir in fs.glob(f"{root}/*"):
+        if not fs.isdir(unit_dir):
+            continue
+        for part in fs.glob(f"{unit_dir}/*"):
+            name = part.rstrip("/").rsplit("/", 1)[-1]
+            try:
+                started = datetime.strptime(name.split("-", 1)[0], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+            except ValueError:
+                continue  # not a part (the heartbeat, the report)
+            if (now - started).total_seconds() > older_than_s and not fs.exists(f"{part}/{MANIFEST}"):
+                fs.rm(part, recursive=True)
+                removed += 1
+    return removed
+
+
 def list_shards(results: str) -> list[ShardManifest]:
     """Every complete part in the results location, oldest first."""
     fs, root = _fs(results)

@@ -7,6 +7,7 @@ Only the cycle's storage steps hold this object; readers use the published snaps
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -30,10 +31,12 @@ from mmwatch.records import (
 )
 from mmwatch.store import Store
 from mmwatch.types import ImageData, Probe, Response, Sample, SampleKind, Verdict
-from storage import ingest, metrics, outcomes, snapshot
+from storage import ingest, metrics, outcomes, shards, snapshot
 from storage.artifacts import ArtifactStore
 from storage.rows import VERDICT_COLUMNS, cell_row, insert_rows, utcnow, verdict_row
 from storage.schema import migrate
+
+log = logging.getLogger(__name__)
 
 
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
@@ -261,8 +264,13 @@ class DuckDBStore:
         return {r[0]: int(r[1] or 1) for r in rel.fetchall()}
 
     # --- result shards ------------------------------------------------------------------
-    def ingest_shards(self, results: str) -> tuple[int, int]:
-        """Cells, verdicts and images of every shard in `results` not ingested yet (storage/ingest.py)."""
+    def ingest_shards(self, results: str, torn_after_s: float | None = None) -> tuple[int, int]:
+        """Cells, verdicts and images of every shard in `results` not ingested yet (storage/ingest.py);
+        parts a killed worker left half-written over `torn_after_s` ago are removed first."""
+        if torn_after_s is not None:
+            torn = shards.remove_torn_parts(results, torn_after_s)
+            if torn:
+                log.info("removed %d result part(s) a killed worker left half-written in %s", torn, results)
         return ingest.ingest_shards(self.con, self.artifacts, results)
 
     def stored_probe(self, model_id: str, attack_hash: str, sample_id: str, probe_index: int) -> Probe | None:

@@ -102,7 +102,8 @@ def csv_rows(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if header is None:
-        raise ValueError(f"{file}: empty file, expected a header with {', '.join(required_columns)}")
+        wanted = f" with {', '.join(required_columns)}" if required_columns else ""
+        raise ValueError(f"{file}: empty file, expected a header row{wanted}")
     header = [h.strip() for h in header]
     missing = [c for c in required_columns if c not in header]
     if missing:

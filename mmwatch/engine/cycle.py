@@ -139,7 +139,7 @@ def plan_matrix(config: RunConfig, store: Store, found: Discovery) -> Planned:
 
 def ingest_results(config: RunConfig, store: Store) -> tuple[int, int]:
     """Cells and local verdicts of every shard in the results location not ingested yet."""
-    cells, verdicts = store.ingest_shards(config.store.results_location)
+    cells, verdicts = store.ingest_shards(config.store.results_location, torn_after_s=config.work.unit_stale_s)
     if cells or verdicts:
         log.info("ingested %d cells and %d verdicts from result shards in %s", cells, verdicts,
                  config.store.results_location)

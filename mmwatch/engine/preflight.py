@@ -9,12 +9,12 @@ Bad rows are not config problems: they stay named problems of the run, which goe
 
 from __future__ import annotations
 
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from mmwatch import plugins
 from mmwatch.config import ConfigError, PluginRef, RunConfig
+from mmwatch.engine.samples import load_benchmark
 from mmwatch.plugins import close_plugin
 
 
@@ -27,11 +27,13 @@ def _check_benchmarks(config: RunConfig) -> list[str]:
     problems = []
     for i, ref in enumerate(config.benchmarks):
         try:
-            loaded = plugins.benchmarks.build(ref.name, ref.params).obj
-            for _ in islice(loaded, ref.limit):
-                pass
+            samples, found = load_benchmark(ref, config.inputs)
         except Exception as exc:  # noqa: BLE001 - any failure to load is the config's problem to report
             problems.append(_problem(f"benchmarks[{i}]", ref, exc))
+            continue
+        if not samples:  # nothing to evaluate: an empty file, or every row bad
+            problems.append(f"benchmarks[{i}] ({ref.name}): {found[-1]}" + (f"; first: {found[0]}" if found[:-1]
+                                                                          else ""))
     return problems
 
 

@@ -72,6 +72,8 @@ def test_a_planted_key_echoed_everywhere_is_found_nowhere(tmp_path: Path,
         (answered, errors), = con.execute("SELECT count(*) FILTER (WHERE error IS NULL), count(error) FROM cells"
                                           ).fetchall()
         assert answered > 0 and errors > 0  # echoes came back both as answers and as error bodies
+        messages = [r[0] for r in con.execute("SELECT error FROM cells WHERE error IS NOT NULL").fetchall()]
+        assert all(m.startswith("probe ") and " failed after " in m for m in messages), messages[:3]
         (judged,), = con.execute("SELECT count(*) FROM verdicts WHERE judge = 'llm-safety'").fetchall()
         assert judged > 0  # the judge model's answers (echoing the key) became rationales
     assert (tmp_path / "prefect" / "prefect.db").exists()  # Prefect's own database is searched too

@@ -242,6 +242,18 @@ def test_a_second_cycle_on_a_held_store_exits_4_and_leaves_a_run_row(tmp_path: P
     assert len(rows) == 1 and rows[0][0] == "skipped" and "waited 1 s" in rows[0][1]
 
 
+def test_models_list_while_a_run_holds_the_store_says_so_in_one_line(tmp_path: Path) -> None:
+    from storage.store import DuckDBStore
+
+    cfg = small_config(tmp_path)
+    env = {**os.environ, "PREFECT_API_URL": "", "PREFECT_HOME": str(tmp_path / "prefect")}
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art"):  # a cycle that is still running
+        done = subprocess.run([sys.executable, "-m", "mmwatch.cli", "models", "list", "-c", str(cfg)], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4 and "Traceback" not in done.stderr and "IOException" not in done.stderr
+    assert "cannot read models" in done.stderr and "held by another process" in " ".join(done.stderr.split())
+
+
 def test_watch_now_keeps_the_schedule_when_the_first_run_fails(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import mmwatch.cli as cli

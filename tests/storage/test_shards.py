@@ -89,3 +89,20 @@ def test_a_shard_whose_image_bytes_do_not_match_its_hash_is_refused(tmp_path: Pa
     pq.write_table(pa.Table.from_pylist([{"sha": sha, "png": b"not the image"}]), part)
     with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store, pytest.raises(ValueError, match=sha):
         store.ingest_shards(str(results))
+
+
+def test_torn_parts_are_removed_once_no_live_worker_could_still_write_them(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    results = str(tmp_path / "results")
+    ShardWriter(results, "u", "run1").write([cell("k1")], [])
+    unit = tmp_path / "results" / "u"
+    old = f"{datetime.now(UTC) - timedelta(hours=1):%Y%m%dT%H%M%S%f}-deadbeef"
+    young = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-cafebabe"
+    for name in (old, young):
+        (unit / name).mkdir()
+        (unit / name / "cells.parquet").write_bytes(b"PAR1 torn")
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
+        assert store.ingest_shards(results, torn_after_s=600) == (1, 0)
+    left = sorted(p.name for p in unit.iterdir())
+    assert old not in left and young in left and len(left) == 2  # the complete part and the young torn one

@@ -161,7 +161,7 @@ def test_byte_limit_and_in_memory_images(tmp_path: Path, monkeypatch: pytest.Mon
     csv.write_text("id,text,img\nn,What is shown?,noisy.png\n", encoding="utf-8")
     _, problems = load_samples(_config(_table(csv), max_image_bytes=2000))
     assert problems == [f"{csv}:2: image: {tmp_path / 'noisy.png'} (sample set:n) has {size:,} bytes, "
-                        "over the limit of 2,000"]
+                        "over the limit of 2,000", f"{csv}: no samples (1 bad row(s))"]
     with pytest.raises(InputRefusedError, match=rf"image {tmp_path / 'noisy.png'} \(sample s\) has"):
         ImageData.from_file(tmp_path / "noisy.png", "s", InputLimits(max_image_bytes=2000))
 

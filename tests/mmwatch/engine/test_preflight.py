@@ -122,3 +122,10 @@ def test_a_corrupt_store_is_named(tmp_path: Path) -> None:
     path = write_config(tmp_path)
     (tmp_path / "db.duckdb").write_bytes(b"not a database " * 100)
     short_refusal(run_cli(tmp_path, path, "run"), "cannot open the store", "db.duckdb")
+
+
+def test_a_benchmark_that_gives_no_samples_is_a_config_problem(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_text("\n")
+    path = write_config(tmp_path, "  - {name: jsonl, params: {path: " + str(tmp_path) + "/empty.jsonl}}")
+    with pytest.raises(ConfigError, match=r"benchmarks\[1\] \(jsonl\): .*empty\.jsonl: no samples \(an empty file"):
+        preflight(load_config(path), path)
