@@ -21,8 +21,8 @@ from mmwatch import plugins
 from mmwatch.benchmarks.inputs import ImageScreen
 from mmwatch.config import RunConfig
 from mmwatch.engine.samples import load_samples
+from mmwatch.images import PIXEL_CEILING
 from mmwatch.types import (
-    PIXEL_CEILING,
     ImageData,
     InputLimits,
     InputRefusal,
