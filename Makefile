@@ -41,7 +41,8 @@ leaderboard: $(STAMP)
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 bench: $(STAMP)
-	set -e; for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f; done
+	set -e; for f in benchmarks/*.py; do [ "$$f" = benchmarks/__init__.py ] && continue; echo "== $$f"; $(BIN)/python $$f; done; \
+		echo "== benchmarks/reliability"; $(BIN)/python -m benchmarks.reliability
 
 clean:
 	rm -rf mmwatch.duckdb* leaderboard.duckdb* artifacts results demo-models .prefect

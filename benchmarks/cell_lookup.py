@@ -19,10 +19,11 @@ from storage.store import DuckDBStore
 
 def fill(store: DuckDBStore, n: int) -> list[str]:
     keys = [f"{i:032x}" for i in range(n)]
-    store.con.execute(
-        "INSERT INTO cells SELECT k, 'r', 'm', 's', 0, 'none', 1, '{}', 'none', 'none', 1, '{}', 'none', '{}', 0, "
-        "NULL, NULL, [], NULL, NULL, 'x', NULL, NULL, NULL, NULL, NULL, now(), NULL, NULL, NULL "
-        "FROM (SELECT unnest(?) AS k)",
+    store.con.execute(  # by column name: the cells table gains columns as the schema migrates
+        "INSERT INTO cells (cell_key, run_id, model_id, sample_id, probe_index, attack, attack_version, attack_spec, "
+        "attack_label, defense, defense_version, defense_spec, defense_label, generation, seed, probe_images, "
+        "response_text, created_at) SELECT k, 'r', 'm', 's', 0, 'none', 1, '{}', 'none', 'none', 1, '{}', 'none', "
+        "'{}', 0, [], 'x', now() FROM (SELECT unnest(?) AS k)",
         [keys[: n // 2]],
     )
     return keys
