@@ -166,16 +166,16 @@ def test_watch_schedules_the_cycle_with_apscheduler(tmp_path: Path, monkeypatch:
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    import mmwatch.cli as cli
+    import mmwatch.cli.cycle as cli_cycle
 
     fired: list[Path] = []
-    monkeypatch.setattr(cli, "_run_cycle", lambda path: fired.append(path))
+    monkeypatch.setattr(cli_cycle, "_run_cycle", lambda path: fired.append(path))
     cfg = small_config(tmp_path)
     scheduler = BackgroundScheduler(timezone="UTC")
     done = threading.Event()
     outcome: list[object] = []
     scheduler.add_listener(lambda e: (outcome.append(e), done.set()), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-    job = cli.schedule_cycles(scheduler, cfg, "0 3 * * *")
+    job = cli_cycle.schedule_cycles(scheduler, cfg, "0 3 * * *")
     nxt = job.trigger.get_next_fire_time(None, datetime.now(UTC))
     assert (nxt.hour, nxt.minute) == (3, 0) and job.max_instances == 1
     scheduler.start()
@@ -256,7 +256,7 @@ def test_models_list_while_a_run_holds_the_store_says_so_in_one_line(tmp_path: P
 
 def test_watch_now_keeps_the_schedule_when_the_first_run_fails(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import mmwatch.cli as cli
+    import mmwatch.cli.cycle as cli_cycle
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     started: list[bool] = []
@@ -268,7 +268,7 @@ def test_watch_now_keeps_the_schedule_when_the_first_run_fails(tmp_path: Path,
         started.append(bool(self.get_jobs()))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_run_cycle", failing)
+    monkeypatch.setattr(cli_cycle, "_run_cycle", failing)
     monkeypatch.setattr(BlockingScheduler, "start", start)
     result = runner.invoke(app, ["watch", "--now", "-c", str(small_config(tmp_path))])
     assert result.exit_code == 0 and started == [True]
