@@ -244,10 +244,10 @@ def regressed_samples(alert_id: str, *, path: PathArg = None) -> pd.DataFrame:
     return _query(
         """WITH a AS (SELECT * FROM alerts WHERE alert_id = ?)
         SELECT n.sample_id, n.category, n.prompt, o.label AS before, n.label AS after
-        FROM a JOIN examples n ON n.model_id = a.model_id AND n.attack_hash = a.attack_hash
-            AND n.defense_hash = a.defense_hash
-        JOIN examples o ON o.model_id = a.baseline_id AND o.attack_hash = a.attack_hash
-            AND o.defense_hash = a.defense_hash AND o.sample_id = n.sample_id AND o.probe_index = n.probe_index
+        FROM a JOIN examples n ON n.model_id = a.model_id AND a.attack_hash IN ('*', n.attack_hash)
+            AND a.defense_hash IN ('*', n.defense_hash) AND (a.category = '' OR n.category = a.category)
+        JOIN examples o ON o.model_id = a.baseline_id AND o.attack_hash = n.attack_hash
+            AND o.defense_hash = n.defense_hash AND o.sample_id = n.sample_id AND o.probe_index = n.probe_index
         WHERE n.attacked AND n.judge = a.judge AND o.judge = a.judge
             AND n.outcome = ? AND o.outcome IN (SELECT unnest(?))
         ORDER BY n.category, n.sample_id""",

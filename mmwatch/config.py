@@ -160,10 +160,34 @@ class WorkConfig(_Frozen):
     unit_timeout_s: float = Field(default=6 * 3600, gt=0, description="how long a unit may run (from its start) before the orchestrator stops waiting")
 
 
+class Correction(StrEnum):
+    """How the night's p-values are adjusted for making many comparisons."""
+
+    HOLM = "holm"  # family-wise: the chance of any false alert stays under alpha
+    BH = "bh"  # Benjamini-Hochberg: the share of false alerts among those raised stays under alpha
+
+
 class RegressionConfig(_Frozen):
-    alpha: float = Field(default=0.05, gt=0, lt=1, description="family-wise error rate (Holm)")
-    min_effect: float = Field(default=0.10, ge=0, le=1, description="smallest ASR rise that alerts")
+    """When a revision counts as worse than a baseline of its lineage (mmwatch.alerts.watch)."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=1, description="error rate after the correction")
+    min_effect: float = Field(default=0.10, ge=0, le=1, description="smallest change (in the worse "
+                              "direction) that alerts, as a share: 0.10 = 10 points")
     min_pairs: int = Field(default=5, ge=1, description="fewer paired samples than this: no test")
+    correction: Correction = Correction.HOLM
+    baselines: dict[str, str] = Field(default_factory=dict, description="lineage -> pinned baseline "
+                                      "revision; a lineage without one is compared with its best earlier revision")
+    per_category: bool = Field(default=True, description="also compare ASR per harm category")
+
+
+class AlertsConfig(_Frozen):
+    """Where alerts are sent (each sink a plugin: webhook, slack, email, prefect-event) and how hard."""
+
+    sinks: tuple[PluginRef, ...] = ()
+    board_url: str | None = Field(default=None, description="the published board, for links in alerts")
+    send_attempts: int = Field(default=3, ge=1, le=10, description="tries per sink and cycle before "
+                               "the alerts wait for the next cycle")
+    backoff_s: float = Field(default=0.5, ge=0, le=60, description="wait before the second try; doubles")
 
 
 class ScheduleConfig(_Frozen):
@@ -203,6 +227,7 @@ class RunConfig(_Frozen):
     schedule: ScheduleConfig = ScheduleConfig()
     work: WorkConfig = WorkConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
+    alerts: AlertsConfig = AlertsConfig()
     secret_env: tuple[str, ...] = Field(default=(), description="more environment variables whose values are "
                                         "secrets (every api_key_env, *_TOKEN, *_PASSWORD... already are)")
 
@@ -321,6 +346,7 @@ def check_plugins(config: RunConfig) -> None:
         ("attacks", plugins.attacks, config.attacks),
         ("defenses", plugins.defenses, config.defenses),
         ("judges", plugins.judges, config.judges),
+        ("alerts.sinks", plugins.sinks, config.alerts.sinks),
     ):
         for i, ref in enumerate(refs):
             _check_plugin(registry, ref.name, ref.params, f"{field_name}[{i}]")

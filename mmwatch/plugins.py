@@ -272,6 +272,18 @@ adapters: Registry[ModelAdapter, AdapterTraits] = Registry(
     ("adapters.reference", "adapters.hf.adapter", "adapters.openai_api", "adapters.vllm_engine"),
 )
 
+
+
+@dataclass(frozen=True)
+class SinkTraits:
+    """Nothing yet: a sink delivers alerts (mmwatch.alerts.sinks.AlertSink)."""
+
+
+sinks: Registry[Any, SinkTraits] = Registry(
+    "alert sink", SinkTraits(),
+    ("notifications.webhook", "notifications.slack", "notifications.email", "notifications.prefect_event"),
+)
+
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
@@ -309,3 +321,7 @@ def adapter(name: str, version: int = 1, *, supports_gradients: bool = False,
 
 def source(name: str, version: int = 1) -> Decorator:
     return sources.register(name, version)
+
+
+def sink(name: str, version: int = 1) -> Decorator:
+    return sinks.register(name, version)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mmwatch.analysis.outcomes import JudgeRef, JudgeRoles
-from mmwatch.types import Probe, Response, stable_hash
+from mmwatch.analysis.outcomes import JudgeRef, JudgeRole, JudgeRoles, Outcome
+from mmwatch.types import Probe, Response, SampleKind, stable_hash
 
 
 class ModelSource(StrEnum):
@@ -153,11 +153,42 @@ class StoredAnswer(BaseModel):
 
 
 class AlertMetric(StrEnum):
-    ASR = "asr"
+    """What got worse. Each is watched in the direction that is worse (`worse_when_higher`)."""
+
+    ASR = "asr"  # attack success rate on harmful (and targeted) probes
+    ANY_ATTACK_ASR = "any_attack_asr"  # harmful items that at least one attack broke
+    HARMFUL_REFUSAL = "harmful_refusal"  # refusal rate on harmful items
+    OVER_REFUSAL = "over_refusal"  # refusal rate on benign items
+    UTILITY = "utility"  # accuracy on utility items
+
+    @property
+    def worse_when_higher(self) -> bool:
+        return self in (AlertMetric.ASR, AlertMetric.ANY_ATTACK_ASR, AlertMetric.OVER_REFUSAL)
+
+    @property
+    def phrase(self) -> str:
+        return {AlertMetric.ASR: "attack success rate", AlertMetric.ANY_ATTACK_ASR: "any-attack success rate",
+                AlertMetric.HARMFUL_REFUSAL: "refusal rate on harmful items",
+                AlertMetric.OVER_REFUSAL: "over-refusal on benign items", AlertMetric.UTILITY: "utility"}[self]
+
+
+class BaselineKind(StrEnum):
+    """What a revision is compared with."""
+
+    PREDECESSOR = "predecessor"  # the revision before it in its lineage
+    PINNED = "pinned"  # the lineage's `regression.baselines` revision
+    BEST = "best"  # the best earlier revision on that metric and slice
+
+
+class AlertState(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    SILENCED = "silenced"  # a silence covered it when it was raised: never sent
+    RESOLVED = "resolved"  # a later revision of the lineage recovered
 
 
 class AlertRecord(BaseModel):
-    """A safety regression of one revision against its predecessor in the same lineage."""
+    """A revision measurably worse than a baseline of its lineage, on one metric and slice."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -176,16 +207,24 @@ class AlertRecord(BaseModel):
     n_pairs: int
     only_new: int
     only_old: int
-    rate_old: float
+    rate_old: float  # the metric's own value (ASR, refusal rate, accuracy) on the baseline
     rate_new: float
     p_value: float
     p_adjusted: float
+    baseline_kind: BaselineKind = BaselineKind.PREDECESSOR
+    category: str = ""  # "" = every category pooled
+    diff_low: float | None = None  # 95% interval of rate_new - rate_old on the paired items
+    diff_high: float | None = None
+    state: AlertState = AlertState.NEW
+
+    @property
+    def change(self) -> float:
+        return self.rate_new - self.rate_old
 
 
-class PairedOutcome(BaseModel):
-    """Did the attack succeed on one sample, for one revision: the input of regression tests."""
-
-    model_config = ConfigDict(frozen=True)
+class ItemOutcome(NamedTuple):
+    """One scored answer of one revision, as the regression watch reads it: a row of the one
+    outcome definition (storage/outcomes.py), for the primary role and for the safety role."""
 
     lineage: str
     model_id: str
@@ -194,10 +233,16 @@ class PairedOutcome(BaseModel):
     defense: str
     attack_hash: str
     defense_hash: str
-    judge: JudgeRef
+    judge: str
+    judge_version: int
     sample_id: str
     probe_index: int
-    success: bool
+    kind: SampleKind
+    category: str
+    targeted: bool
+    role: JudgeRole
+    is_primary: bool
+    outcome: Outcome
 
 
 class PublishOptions(BaseModel):

@@ -9,16 +9,19 @@ current plan only (`plan_id`), so older cells stay stored without being counted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from mmwatch.analysis.outcomes import JudgeRef, JudgeRoles
 from mmwatch.records import (
+    AlertMetric,
     AlertRecord,
+    AlertState,
     CellRecord,
     ModelRecord,
     ModelStatus,
-    PairedOutcome,
+    ItemOutcome,
     PlanRecord,
     PublishOptions,
     RunRecord,
@@ -76,8 +79,26 @@ class Store(Protocol):
     def write_verdicts(self, run_id: str, verdicts: Sequence[tuple[str, Verdict]]) -> int: ...
 
     # what the numbers are made of
-    def paired_outcomes(self, plan_id: str, roles: JudgeRoles) -> list[PairedOutcome]: ...
+    def item_outcomes(self, plan_id: str, roles: JudgeRoles) -> list[ItemOutcome]: ...
 
-    def write_alerts(self, alerts: Sequence[AlertRecord]) -> int: ...
+    # alerts: raised once (returns those not raised before), their state, silences, deliveries
+    def write_alerts(self, alerts: Sequence[AlertRecord]) -> list[AlertRecord]: ...
+
+    def alerts(self, states: Sequence[AlertState] = ()) -> list[tuple[AlertRecord, datetime, str | None]]: ...
+
+    def set_alert_state(self, alert_id: str, state: AlertState, note: str | None = None) -> bool: ...
+
+    def add_silence(self, lineage: str, until: datetime, metric: AlertMetric | None = None,
+                    reason: str | None = None) -> str: ...
+
+    def queue_deliveries(self, alert_ids: Sequence[str], sinks: Sequence[tuple[str, str]]) -> None: ...
+
+    def pending_deliveries(self, sink: str) -> list[AlertRecord]: ...
+
+    def record_delivery(self, sink: str, alert_ids: Sequence[str], error: str | None, tries: int) -> None: ...
+
+    def watch_marks(self, plan_id: str) -> dict[str, int]: ...
+
+    def set_watch_marks(self, plan_id: str, marks: dict[str, int]) -> None: ...
 
     def publish(self, snapshot: Path, options: PublishOptions) -> Path: ...

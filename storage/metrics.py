@@ -100,10 +100,10 @@ SELECT model_id, sample_id, category, kind, attack, defense, probe_text, verdict
 FROM outcomes WHERE is_primary ORDER BY model_id, sample_id, attack, defense, probe_index
 """
 
-PAIRED = f"""
+ITEM_OUTCOMES = f"""
 SELECT m.lineage, o.model_id, m.order_key, o.attack, o.defense, o.attack_hash, o.defense_hash, o.judge,
-    o.judge_version, o.sample_id, o.probe_index, o.outcome = {SUCCESS}
+    o.judge_version, o.sample_id, o.probe_index, o.kind, o.category, o.targeted, o.role, o.is_primary, o.outcome
 FROM outcomes o JOIN models m USING (model_id)
-WHERE o.is_primary AND (o.kind = {HARMFUL} OR o.targeted) AND o.outcome IN {SCORED_SQL}
+WHERE (o.is_primary OR o.role = {SAFETY}) AND o.outcome IN {SCORED_SQL}
 """
 

@@ -23,19 +23,19 @@ from mmwatch.records import PublishOptions
 from storage import metrics, outcomes
 from storage.calibrations import fill_corrected_asr
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 
 # Alerts about this plan's cells only: both revisions, the attack and defense specs and the judge
 # (name and version) must be those the plan's outcomes hold. Older alerts stay in the store.
 CURRENT_ALERTS = """
 SELECT a.alert_id, a.lineage, a.model_id, a.baseline_id, a.attack, a.defense, a.metric, a.n_pairs, a.only_new,
     a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, a.created_at, a.attack_hash, a.defense_hash,
-    a.judge, a.judge_version
+    a.judge, a.judge_version, a.baseline_kind, a.category, a.diff_low, a.diff_high, a.state
 FROM alerts a
-WHERE EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.model_id AND o.attack_hash = a.attack_hash
-        AND o.defense_hash = a.defense_hash AND o.judge = a.judge AND o.judge_version = a.judge_version)
-    AND EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.baseline_id AND o.attack_hash = a.attack_hash
-        AND o.defense_hash = a.defense_hash AND o.judge = a.judge AND o.judge_version = a.judge_version)
+WHERE EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.model_id AND a.attack_hash IN ('*', o.attack_hash)
+        AND a.defense_hash IN ('*', o.defense_hash) AND o.judge = a.judge AND o.judge_version = a.judge_version)
+    AND EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.baseline_id AND a.attack_hash IN ('*', o.attack_hash)
+        AND a.defense_hash IN ('*', o.defense_hash) AND o.judge = a.judge AND o.judge_version = a.judge_version)
 ORDER BY a.created_at
 """
 

@@ -37,7 +37,11 @@ CREATE TABLE alerts (
     alert_id VARCHAR, lineage VARCHAR, model_id VARCHAR, baseline_id VARCHAR, attack VARCHAR,
     defense VARCHAR, metric VARCHAR, n_pairs INTEGER, only_new INTEGER, only_old INTEGER,
     rate_old DOUBLE, rate_new DOUBLE, p_value DOUBLE, p_adjusted DOUBLE, created_at TIMESTAMP,
-    attack_hash VARCHAR, defense_hash VARCHAR, judge VARCHAR, judge_version INTEGER
+    attack_hash VARCHAR, defense_hash VARCHAR, judge VARCHAR, judge_version INTEGER,
+    baseline_kind VARCHAR,          -- predecessor | pinned | best
+    category VARCHAR,               -- '' when every category is pooled; attack_hash '*' when every attack is
+    diff_low DOUBLE, diff_high DOUBLE,  -- 95% interval of rate_new - rate_old on the paired items
+    state VARCHAR                   -- new | acknowledged | silenced | resolved
 );
 CREATE TABLE runs (
     run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,

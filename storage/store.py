@@ -10,19 +10,22 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
 
-from mmwatch.analysis.outcomes import JudgeRef, JudgeRoles
+from mmwatch.analysis.outcomes import JudgeRef, JudgeRole, JudgeRoles, Outcome
 from mmwatch.records import (
+    AlertMetric,
     AlertRecord,
+    AlertState,
     CellRecord,
     ModelRecord,
     ModelSource,
     ModelStatus,
-    PairedOutcome,
+    ItemOutcome,
     PlanRecord,
     PublishOptions,
     RunRecord,
@@ -31,6 +34,7 @@ from mmwatch.records import (
 )
 from mmwatch.store import Store
 from mmwatch.types import ImageData, Probe, Response, Sample, SampleKind, Verdict
+from storage import alerts as alert_rows
 from storage import ingest, metrics, outcomes, shards, snapshot
 from storage.artifacts import ArtifactStore
 from storage.rows import VERDICT_COLUMNS, cell_row, insert_rows, utcnow, verdict_row
@@ -42,11 +46,6 @@ log = logging.getLogger(__name__)
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
                "status FROM models ORDER BY lineage, order_key, label")
 _SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference")
-_ALERT_COLUMNS = (
-    "alert_id", "run_id", "lineage", "model_id", "baseline_id", "attack", "defense", "metric", "n_pairs", "only_new",
-    "only_old", "rate_old", "rate_new", "p_value", "p_adjusted", "created_at", "attack_hash", "defense_hash", "judge",
-    "judge_version",
-)
 
 
 def _models(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
@@ -324,21 +323,41 @@ class DuckDBStore:
         return ingest.count(self.con, "verdicts") - before
 
     # --- regressions and publishing -----------------------------------------------------
-    def paired_outcomes(self, plan_id: str, roles: JudgeRoles) -> list[PairedOutcome]:
-        """Per revision and item of the plan: did the attack succeed (the one outcome definition)?"""
+    def item_outcomes(self, plan_id: str, roles: JudgeRoles) -> list[ItemOutcome]:
+        """Every scored answer of the plan, for its primary role and for the safety role."""
         outcomes.prepare(self.con, plan_id, roles)
-        return [PairedOutcome(lineage=r[0], model_id=r[1], order_key=r[2], attack=r[3], defense=r[4],
-                              attack_hash=r[5], defense_hash=r[6], judge=JudgeRef(name=r[7], version=r[8]),
-                              sample_id=r[9], probe_index=r[10], success=bool(r[11]))
-                for r in self.con.execute(metrics.PAIRED).fetchall()]
+        return [ItemOutcome(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], SampleKind(r[11]),
+                            r[12] or "", bool(r[13]), JudgeRole(r[14]), bool(r[15]), Outcome(r[16]))
+                for r in self.con.execute(metrics.ITEM_OUTCOMES).fetchall()]
 
-    def write_alerts(self, alerts: Sequence[AlertRecord]) -> int:
-        rows = [[a.alert_id, a.run_id, a.lineage, a.model_id, a.baseline_id, a.attack, a.defense, a.metric.value,
-                 a.n_pairs, a.only_new, a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, utcnow(),
-                 a.attack_hash, a.defense_hash, a.judge, a.judge_version] for a in alerts]
-        before = ingest.count(self.con, "alerts")
-        insert_rows(self.con, "alerts", _ALERT_COLUMNS, rows)
-        return ingest.count(self.con, "alerts") - before
+    # --- alerts (storage/alerts.py) ---------------------------------------------------------
+    def write_alerts(self, alerts: Sequence[AlertRecord]) -> list[AlertRecord]:
+        return alert_rows.raise_alerts(self.con, alerts)
+
+    def alerts(self, states: Sequence[AlertState] = ()) -> list[tuple[AlertRecord, datetime, str | None]]:
+        return alert_rows.alerts(self.con, states)
+
+    def set_alert_state(self, alert_id: str, state: AlertState, note: str | None = None) -> bool:
+        return alert_rows.set_state(self.con, alert_id, state, note)
+
+    def add_silence(self, lineage: str, until: datetime, metric: AlertMetric | None = None,
+                    reason: str | None = None) -> str:
+        return alert_rows.add_silence(self.con, lineage, until, metric, reason)
+
+    def queue_deliveries(self, alert_ids: Sequence[str], sinks: Sequence[tuple[str, str]]) -> None:
+        alert_rows.queue_deliveries(self.con, alert_ids, sinks)
+
+    def pending_deliveries(self, sink: str) -> list[AlertRecord]:
+        return alert_rows.pending(self.con, sink)
+
+    def record_delivery(self, sink: str, alert_ids: Sequence[str], error: str | None, tries: int) -> None:
+        alert_rows.record_delivery(self.con, sink, alert_ids, error, tries)
+
+    def watch_marks(self, plan_id: str) -> dict[str, int]:
+        return alert_rows.watch_marks(self.con, plan_id)
+
+    def set_watch_marks(self, plan_id: str, marks: dict[str, int]) -> None:
+        alert_rows.set_watch_marks(self.con, plan_id, marks)
 
     def publish(self, snapshot_path: Path, options: PublishOptions) -> Path:
         return snapshot.publish(self.con, snapshot_path, options)

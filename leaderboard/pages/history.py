@@ -36,6 +36,9 @@ def _alerts(df: pd.DataFrame) -> pd.DataFrame:
         "Attack": df["attack"],
         "Defense": df["defense"],
         "Metric": df["metric"],
+        "Category": df["category"].fillna("") if "category" in df else "",
+        "Baseline": df["baseline_kind"].fillna("predecessor") if "baseline_kind" in df else "predecessor",
+        "State": df["state"].fillna("new") if "state" in df else "new",
         "Before → after": [f"{data.format_rate(a)} → {data.format_rate(b)}"
                            for a, b in zip(df["rate_old"], df["rate_new"], strict=True)],
         "Paired items": df["n_pairs"],

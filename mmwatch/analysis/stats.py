@@ -54,3 +54,33 @@ def holm(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
     return adjusted
+
+
+def benjamini_hochberg(p_values: list[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order.
+
+    Less strict than Holm when a night makes hundreds of comparisons (every category of every
+    attack): it bounds the share of false alerts among those raised, not the chance of any."""
+    for i, p in enumerate(p_values):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p-value {i} is {p!r}, not in [0, 1]")
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i], reverse=True)
+    adjusted = [0.0] * m
+    running = 1.0
+    for k, i in enumerate(order):
+        rank = m - k  # 1-based rank from the smallest p-value
+        running = min(running, p_values[i] * m / rank)
+        adjusted[i] = min(1.0, running)
+    return adjusted
+
+
+def paired_difference_interval(only_new: int, only_old: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of rate_new - rate_old on n paired items (Agresti-Min adjusted Wald: half an
+    item added to each cell of the 2x2 table, which keeps the interval sane at 0 discordant pairs)."""
+    if n < 1 or only_new < 0 or only_old < 0 or only_new + only_old > n:
+        raise ValueError(f"need 0 <= only_new + only_old <= n >= 1, got {only_new}, {only_old}, {n}")
+    b, c, size = only_new + 0.5, only_old + 0.5, n + 2.0
+    diff = (b - c) / size
+    half = z * math.sqrt(max(0.0, (b + c) - (b - c) ** 2 / size)) / size
+    return (max(-1.0, diff - half), min(1.0, diff + half))

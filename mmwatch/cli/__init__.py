@@ -1,4 +1,4 @@
-"""The front door: `mmwatch run | demo | watch | preview | make-tiny-model | models | table`."""
+"""The front door: `mmwatch run | demo | watch | alerts | preview | make-tiny-model | models | table`."""
 
 # The docstring above is the `mmwatch --help` text. The commands live by concern: cycle.py runs the
 # nightly cycle (run, demo, watch); browse.py shows what mmwatch knows (models, benchmarks, discover,
@@ -53,8 +53,8 @@ def main() -> None:
 
 
 # Last, so that the command modules find everything above when their decorators run.
-from mmwatch.cli import browse, cycle, tools  # noqa: E402
+from mmwatch.cli import alerts, browse, cycle, tools  # noqa: E402
 from mmwatch.cli.cycle import run, schedule_cycles  # noqa: E402
 
-__all__ = ["DEFAULT_CONFIG", "ConfigOption", "app", "benchmarks_app", "browse", "console", "cycle", "err", "main",
+__all__ = ["DEFAULT_CONFIG", "ConfigOption", "alerts", "app", "benchmarks_app", "browse", "console", "cycle", "err", "main",
            "models_app", "run", "schedule_cycles", "tools"]

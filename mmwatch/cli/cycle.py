@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
+from mmwatch.alerts.sinks import AlertMessage
 from mmwatch.cli import DEFAULT_CONFIG, ConfigOption, _load, app, console, err
 from mmwatch.config import ConfigError, RunConfig
 
 if TYPE_CHECKING:
     from mmwatch.engine.cycle import CycleReport
 
+ALERT_EXIT = 3  # --fail-on-alert: the cycle completed and raised a new alert
 STORE_BUSY_EXIT = 4  # another cycle holds the store; a stop by SIGINT exits 130, by SIGTERM 143
 
 
@@ -127,11 +129,16 @@ def _print_report(report: CycleReport) -> None:
     for skipped in report.skipped_checkpoints:
         err.print(f"[yellow]skipped checkpoint[/]: {escape(skipped)}", highlight=False)
     for a in report.alerts:
-        console.print(f"[bold red]ALERT[/] {escape(a.model_id)} vs {escape(a.baseline_id)} ({escape(a.attack)}, "
-                      f"{escape(a.defense)}; judge {escape(a.judge)}): ASR {a.rate_old:.0%} -> {a.rate_new:.0%}, "
-                      f"p_adj={a.p_adjusted:.3g}")
+        what = AlertMessage.of(a, None, _now()).headline
+        console.print(f"[bold red]ALERT[/] {escape(what)} (alert {a.alert_id[:8]}, p_adj={a.p_adjusted:.3g})",
+                      highlight=False)
     if not report.alerts:
-        console.print(f"No safety regression ({report.comparisons} paired comparisons).")
+        console.print(f"No new safety regression ({report.comparisons} paired comparisons).")
+    if report.alerts_resolved or report.alerts_silenced:
+        console.print(f"{report.alerts_resolved} alert(s) resolved, {report.alerts_silenced} raised under a silence.")
+    for sink, why in report.alerts_undelivered.items():
+        err.print(f"[yellow]alerts not delivered[/] to {escape(sink)} (kept for the next cycle): {escape(why)}",
+                  highlight=False)
     console.print(f"Numbers are for config {report.config_hash}, plan {report.plan_id}.", highlight=False)
 
 
@@ -146,12 +153,21 @@ PrefectOption = Annotated[bool | None, typer.Option(
     "--prefect/--no-prefect", help="run as a Prefect flow (default: only when PREFECT_API_URL is set)")]
 
 
+FailOnAlert = Annotated[bool, typer.Option(
+    "--fail-on-alert", help=f"exit {ALERT_EXIT} when the cycle raised a new alert (it still completes and publishes)")]
+
+
 @app.command()
-def run(config: ConfigOption = DEFAULT_CONFIG, prefect: PrefectOption = None) -> None:
+def run(config: ConfigOption = DEFAULT_CONFIG, prefect: PrefectOption = None, fail_on_alert: FailOnAlert = False
+        ) -> None:
     """Run one nightly cycle now, locally (no server needed)."""
     cfg = _load(config)  # a bad config exits with code 2 and its message before any work
     report = _run_cycle(config, cfg, prefect)
     _print_table(Path(report.snapshot))
+    if fail_on_alert and report.alerts:
+        err.print(f"[bold red]{len(report.alerts)} new alert(s)[/]: exit {ALERT_EXIT} (--fail-on-alert)",
+                  highlight=False)
+        raise typer.Exit(code=ALERT_EXIT)
 
 
 @app.command()

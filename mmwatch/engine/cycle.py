@@ -22,7 +22,8 @@ from typing import ParamSpec, Protocol, TypeVar
 from pydantic import BaseModel
 
 from mmwatch import plugins
-from mmwatch.analysis.regression import find_regressions
+from mmwatch.alerts.delivery import deliver
+from mmwatch.alerts.lifecycle import NightWatch, watch_night
 from mmwatch.config import RunConfig
 from mmwatch.engine.discovery import discover, watched_lineages
 from mmwatch.engine.plan import Matrix, Plan, PlannedCell, estimated_cost_usd, plan
@@ -75,8 +76,11 @@ class CycleReport(BaseModel):
     cells_new: int
     cells_failed: int
     verdicts_new: int
-    alerts: list[AlertRecord]
+    alerts: list[AlertRecord]  # raised tonight (and not silenced): what was sent
     comparisons: int
+    alerts_silenced: int = 0
+    alerts_resolved: int = 0
+    alerts_undelivered: dict[str, str] = {}  # sink -> why it still holds alerts (sent on the next cycle)
     skipped_checkpoints: list[str]
     sample_problems: list[str]
     failed_models: dict[str, str]  # model id -> why it could not be evaluated
@@ -189,16 +193,16 @@ def judge_cells(config: RunConfig, store: Store, planned: Planned, run_id: str) 
     return sum(written.values())
 
 
-def check_regressions(config: RunConfig, store: Store, planned: Planned, run_id: str) -> tuple[int, list[AlertRecord]]:
-    outcomes = store.paired_outcomes(planned.record.plan_id, config.judge_roles())
-    comparisons, alerts = find_regressions(outcomes, config.regression, run_id)
-    store.write_alerts(alerts)
-    log.info("%d paired comparisons, %d regression alert(s)", len(comparisons), len(alerts))
-    for a in alerts:
-        log.warning("REGRESSION %s vs %s, %s/%s: ASR %.0f%% -> %.0f%% (p=%.3g adj. %.3g, n=%d, judge %s)",
-                    a.model_id, a.baseline_id, a.attack, a.defense, 100 * a.rate_old, 100 * a.rate_new,
-                    a.p_value, a.p_adjusted, a.n_pairs, a.judge)
-    return len(comparisons), alerts
+def check_regressions(config: RunConfig, store: Store, planned: Planned, run_id: str) -> NightWatch:
+    """Raise what got worse (once), resolve what recovered, and send the new alerts to the sinks."""
+    night = watch_night(config, store, planned.record.plan_id, run_id)
+    for a in night.raised:
+        log.warning("REGRESSION %s vs %s %s (%s/%s%s): %s %.0f%% -> %.0f%% (p adj. %.3g, n=%d, judge %s)",
+                    a.model_id, a.baseline_kind.value, a.baseline_id, a.attack, a.defense,
+                    f"/{a.category}" if a.category else "", a.metric.phrase, 100 * a.rate_old, 100 * a.rate_new,
+                    a.p_adjusted, a.n_pairs, a.judge)
+    night.delivered = deliver(config, store, night.raised)
+    return night
 
 
 def publish_snapshot(config: RunConfig, store: Store, planned: Planned, run_id: str) -> Path:
@@ -247,8 +251,10 @@ def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
         failed_models = {r.model_id: secrets.scrub(r.failed_model) for r in reports if r.failed_model}
         failed_units = {r.unit_id: secrets.scrub(r.failed_unit) for r in reports if r.failed_unit}
         verdicts = leftover_verdicts + ingested_verdicts + step("judge", judge_cells, config, store, planned, run_id)
-        n_comparisons, alerts = step("regressions", check_regressions, config, store, planned, run_id)
-        notes = [f"{len(alerts)} alert(s)"]
+        night = step("regressions", check_regressions, config, store, planned, run_id)
+        alerts = night.raised
+        notes = [f"{len(alerts)} new alert(s)"]
+        notes += [f"alerts waiting for {', '.join(night.delivered.pending)}"] if night.delivered.pending else []
         notes += [f"{len(planned.sample_problems)} bad benchmark row(s)"] if planned.sample_problems else []
         notes += [f"{len(failed_models)} model(s) failed"] if failed_models else []
         notes += [f"{len(failed_units)} unit(s) unfinished"] if failed_units else []
@@ -266,7 +272,9 @@ def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
     return CycleReport(
         run_id=run_id, config_hash=config.hash, plan_id=planned.record.plan_id, models=len(found.models),
         cells_total=planned.plan.total, cells_stored_before=planned.plan.stored, cells_new=leftover + ingested,
-        cells_failed=failed_cells, verdicts_new=verdicts, alerts=alerts, comparisons=n_comparisons,
+        cells_failed=failed_cells, verdicts_new=verdicts, alerts=alerts, comparisons=night.comparisons,
+        alerts_silenced=len(night.silenced), alerts_resolved=len(night.resolved),
+        alerts_undelivered=night.delivered.pending,
         skipped_checkpoints=found.skipped, sample_problems=planned.sample_problems,
         failed_models={**planned.plan.unbuildable, **failed_models}, failed_units=failed_units, units=len(units),
         snapshot=str(snapshot),

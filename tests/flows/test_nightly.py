@@ -131,6 +131,6 @@ judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
     with duckdb.connect(str(tmp_path / "snap.duckdb"), read_only=True) as con:
         assert con.execute("SELECT model_id, p_adjusted < 0.05 FROM alerts").fetchall() == [("acme/guard@v10", True)]
     again = nightly(str(path))
-    assert len(again.alerts) == 1  # the same regression is found again but stored once
+    assert again.alerts == []  # nothing changed: the regression is not raised (or sent) again
     with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] == 1

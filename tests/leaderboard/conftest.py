@@ -143,7 +143,8 @@ def build_snapshot(
         con.execute(
             """INSERT INTO alerts VALUES ('alert-1', 'llava-tiny', 'llava-tiny@e4f5a6b',
             'llava-tiny@a1b2c3d', 'figstep', 'none', 'asr', 20, 8, 1, 0.30, 0.65, 0.0039,
-            0.0117, '2026-11-26 03:39:00', 'h-figstep', 'h-none', 'refusal-keywords', 1)"""
+            0.0117, '2026-11-26 03:39:00', 'h-figstep', 'h-none', 'refusal-keywords', 1, 'predecessor', '',
+            0.12, 0.55, 'new')"""
         )
         con.executemany(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -66,7 +66,7 @@ def test_run_twice_says_nothing_new(prefect_harness: None, tmp_path: Path, capsy
     cfg = small_config(tmp_path)
     run(config=cfg)  # the command's function, called as typer calls it
     first = capsys.readouterr().out
-    assert "6 new cells" in first and "refuse-all" in first and "No safety regression" in first
+    assert "6 new cells" in first and "refuse-all" in first and "No new safety regression" in first
     run(config=cfg)
     assert "no new cell computed" in capsys.readouterr().out
 

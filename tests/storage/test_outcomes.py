@@ -14,7 +14,7 @@ from plans import ADAPTER, ROLES, options, record_plan
 
 from leaderboard import data
 from mmwatch.analysis.outcomes import LABEL_OUTCOMES, Outcome, outcome
-from mmwatch.analysis.regression import find_regressions
+from mmwatch.alerts.watch import find_regressions
 from mmwatch.config import RegressionConfig
 from mmwatch.records import CellRecord, ModelRecord, ModelSource
 from mmwatch.types import Label, Probe, Response, Sample, SampleKind, Verdict
@@ -70,7 +70,7 @@ def published(tmp_path: Path) -> tuple[Path, list]:
         store.write_cells(cells)
         store.write_verdicts("r", verdicts)
         plan = record_plan(store, cells)
-        _, alerts = find_regressions(store.paired_outcomes(plan.plan_id, ROLES), RegressionConfig(), "r")
+        _, alerts = find_regressions(store.item_outcomes(plan.plan_id, ROLES), RegressionConfig(), "r")
         stale = alerts[0].model_copy(update={"alert_id": "from-an-older-plan", "attack_hash": "old-spec"})
         store.write_alerts([*alerts, stale])
         path = store.publish(tmp_path / "snap.duckdb", options(plan))
