@@ -8,6 +8,7 @@ database. With `work.dispatch: prefect` the units run as deployment runs on work
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -20,6 +21,7 @@ from mmwatch.config import RunConfig, load_config
 from mmwatch.engine.cycle import CycleReport, run_cycle
 from mmwatch.engine.preflight import preflight
 from mmwatch.secrets import ScrubbingRecords, run_secrets
+from notifications.prefect_event import NAME as PREFECT_EVENT
 from storage.store import DuckDBStore
 
 P = ParamSpec("P")
@@ -43,4 +45,22 @@ def nightly(config_path: str, config: RunConfig | None = None) -> CycleReport:
     loaded = config
     ScrubbingRecords.install(run_secrets(loaded))
     with DuckDBStore(loaded.store.path, loaded.store.artifacts, wait_s=loaded.store.wait_s) as store:
-        return run_cycle(loaded, store, step=prefect_step, dispatch=dispatcher(loaded))
+        report = run_cycle(loaded, store, step=prefect_step, dispatch=dispatcher(loaded))
+    if report.alerts and not any(ref.name == PREFECT_EVENT for ref in loaded.alerts.sinks):
+        _emit_events(report)
+    return report  # its `alerts` are the night's new alerts: the flow run's result carries them
+
+
+def _emit_events(report: CycleReport) -> None:
+    """One `mmwatch.regression.<metric>` Prefect event per new alert, for Automations to act on
+    (a config that lists the `prefect-event` sink sends them through the sink's outbox instead)."""
+    from datetime import UTC, datetime
+
+    from mmwatch.alerts.sinks import AlertMessage, SinkError
+    from notifications.prefect_event import PrefectEventSink
+
+    messages = [AlertMessage.of(a, None, datetime.now(UTC)) for a in report.alerts]
+    try:
+        PrefectEventSink().send(messages)
+    except SinkError as exc:  # no Prefect API (a local run): the alerts are stored and sent by the sinks anyway
+        logging.getLogger(__name__).warning("no Prefect events for %d alert(s): %s", len(messages), exc)

@@ -36,6 +36,13 @@ def _sinks(config: RunConfig) -> list[Plugin[AlertSink, plugins.SinkTraits]]:
     return [plugins.sinks.build(ref.name, ref.params) for ref in config.alerts.sinks]
 
 
+def _labels(config: RunConfig) -> list[str]:
+    """Each sink by its name (`webhook`, `webhook#2` for a second one): never by its params, which
+    may hold a URL that is a secret."""
+    names = [ref.name for ref in config.alerts.sinks]
+    return [name if names.count(name) == 1 else f"{name}#{names[:i + 1].count(name)}" for i, name in enumerate(names)]
+
+
 def sink_key(plugin: Plugin[AlertSink, plugins.SinkTraits]) -> str:
     """A sink is its spec: the same webhook with another URL variable is another sink."""
     return stable_hash(plugin.spec.key())
@@ -67,9 +74,10 @@ def deliver(config: RunConfig, store: Store, raised: Sequence[AlertRecord],
         why = secrets.scrub(f"{type(exc).__name__}: {exc}")
         log.error("alert sinks not built, alerts stay queued: %s", why)
         return Delivered(pending={"(sinks)": why})
-    store.queue_deliveries([a.alert_id for a in raised], [(sink_key(p), p.spec.label) for p in built])
-    for plugin in built:
-        key, label = sink_key(plugin), plugin.spec.label
+    labels = _labels(config)
+    store.queue_deliveries([a.alert_id for a in raised], [(sink_key(p), label) for p, label in zip(built, labels)])
+    for plugin, label in zip(built, labels, strict=True):
+        key = sink_key(plugin)
         waiting = store.pending_deliveries(key)
         if not waiting:
             continue

@@ -130,7 +130,29 @@ judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
     assert alert.rate_old == 0.0 and alert.rate_new == 1.0 and alert.only_new == alert.n_pairs == 40
     with duckdb.connect(str(tmp_path / "snap.duckdb"), read_only=True) as con:
         assert con.execute("SELECT model_id, p_adjusted < 0.05 FROM alerts").fetchall() == [("acme/guard@v10", True)]
+    assert [e.event for e in _regression_events()] == ["mmwatch.regression.asr"]  # for Prefect Automations
     again = nightly(str(path))
     assert again.alerts == []  # nothing changed: the regression is not raised (or sent) again
     with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] == 1
+
+
+def _regression_events(timeout_s: float = 20.0) -> list[object]:
+    """The `mmwatch.regression.*` events the Prefect server holds (it takes them in shortly)."""
+    import asyncio
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.events.filters import EventFilter, EventNameFilter
+
+    async def read() -> list[object]:
+        query = EventFilter(event=EventNameFilter(prefix=["mmwatch.regression."]))
+        deadline = time.monotonic() + timeout_s
+        async with get_client() as client:
+            while True:
+                page = await client.read_events(filter=query, limit=50)
+                if page.events or time.monotonic() > deadline:
+                    return list(page.events)
+                await asyncio.sleep(0.5)
+
+    return asyncio.run(read())
