@@ -116,6 +116,7 @@ models:
       params: {{model: stand-in, base_url: "{url}", concurrency: {concurrency}, max_retries: 0}}}}
 benchmarks: [{{name: jsonl, params: {{path: {folder}/bench.jsonl}}}}]
 judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
+canary: {{enabled: false}}  # a known number of cells per run
 """)
     return path
 

@@ -170,7 +170,8 @@ class Correction(StrEnum):
 class RegressionConfig(_Frozen):
     """When a revision counts as worse than a baseline of its lineage (mmwatch.alerts.watch)."""
 
-    alpha: float = Field(default=0.05, gt=0, lt=1, description="error rate after the correction")
+    alpha: float = Field(default=0.01, gt=0, lt=1, description="error rate after the correction: at 0.01 about "
+                         "1 night in 200 without any change raises an alert (benchmarks/alert_power.py)")
     min_effect: float = Field(default=0.10, ge=0, le=1, description="smallest change (in the worse "
                               "direction) that alerts, as a share: 0.10 = 10 points")
     min_pairs: int = Field(default=5, ge=1, description="fewer paired samples than this: no test")
@@ -178,6 +179,15 @@ class RegressionConfig(_Frozen):
     baselines: dict[str, str] = Field(default_factory=dict, description="lineage -> pinned baseline "
                                       "revision; a lineage without one is compared with its best earlier revision")
     per_category: bool = Field(default=True, description="also compare ASR per harm category")
+
+
+class CanaryConfig(_Frozen):
+    """API models are re-tested every night on a fixed subset of their cells, because a provider can
+    change the model behind an id at any time; a significant change against earlier nights alerts."""
+
+    enabled: bool = True
+    cells: int = Field(default=200, ge=10, le=10_000, description="cells per API model and night")
+    seed: int = Field(default=0, description="chooses the subset; the same subset every night")
 
 
 class AlertsConfig(_Frozen):
@@ -228,6 +238,7 @@ class RunConfig(_Frozen):
     work: WorkConfig = WorkConfig()
     leaderboard: LeaderboardConfig = LeaderboardConfig()
     alerts: AlertsConfig = AlertsConfig()
+    canary: CanaryConfig = CanaryConfig()
     secret_env: tuple[str, ...] = Field(default=(), description="more environment variables whose values are "
                                         "secrets (every api_key_env, *_TOKEN, *_PASSWORD... already are)")
 

@@ -22,12 +22,26 @@ class ModelSource(StrEnum):
     FOLDER = "folder"
     HUB = "hub"
     ENDPOINT = "endpoint"
+    CANARY = "canary"  # a night's re-test of an API model id
 
 
 class ModelStatus(StrEnum):
     NEW = "new"
     EVALUATED = "evaluated"
     FAILED = "failed"
+
+
+CANARY_LINEAGE = "canary:"  # + the API model's id: one revision per night (mmwatch.engine.canary)
+
+
+class CanarySpec(BaseModel):
+    """A night's re-test of an API model id on a fixed, seeded subset of its cells."""
+
+    model_config = ConfigDict(frozen=True)
+
+    of: str  # the API model's id
+    cells: int
+    seed: int
 
 
 class ModelRecord(BaseModel):
@@ -44,6 +58,7 @@ class ModelRecord(BaseModel):
     order_key: float = 0.0
     discovered_at: datetime | None = None
     status: ModelStatus = ModelStatus.NEW
+    canary: CanarySpec | None = None  # set: a canary night of an API model, evaluated on a subset only
 
     @property
     def model_id(self) -> str:

@@ -18,7 +18,7 @@ import duckdb
 
 from mmwatch.analysis.outcomes import LABEL_OUTCOMES, PRIMARY_ORDER, ROLE_KINDS, SCORED, JudgeRoles, Outcome
 from mmwatch.analysis.stats import wilson
-from mmwatch.records import SpecKind
+from mmwatch.records import ModelSource, SpecKind
 
 
 def literal(value: str) -> str:
@@ -42,7 +42,11 @@ def _primary_case() -> str:
     return "CASE " + " ".join(arms) + " END"
 
 
-def outcomes_sql(roles: JudgeRoles) -> str:
+_NO_CANARIES = (f" AND c.model_id NOT IN (SELECT model_id FROM models WHERE source = "
+                f"{literal(ModelSource.CANARY.value)})")
+
+
+def outcomes_sql(roles: JudgeRoles, canaries: bool = False) -> str:
     role_judges = ", ".join(f"({literal(r.value)}, {literal(roles.of(r).name)}, {roles.of(r).version})"
                             for r in PRIMARY_ORDER)
     label_outcomes = ", ".join(f"({literal(label.value)}, {literal(o.value)})" for label, o in LABEL_OUTCOMES.items())
@@ -66,7 +70,7 @@ base AS (
         AND a.spec_hash = c.attack_hash
     JOIN plan_specs d ON d.plan_id = p.plan_id AND d.kind = {literal(SpecKind.DEFENSE.value)}
         AND d.spec_hash = c.defense_hash
-    WHERE p.plan_id = $plan
+    WHERE p.plan_id = $plan{"" if canaries else _NO_CANARIES}
 ), judged AS (
     SELECT b.*, r.role FROM base b JOIN role_kind r ON r.kind = b.kind{targeted}
 )
@@ -103,6 +107,8 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TEMP MACRO rate(k, n) AS CASE WHEN n = 0 THEN NULL ELSE k::DOUBLE / n END")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, plan_id: str, roles: JudgeRoles) -> None:
-    """Create the `outcomes` table of one plan on this connection (functions registered first)."""
-    con.execute(outcomes_sql(roles), {"plan": plan_id})
+def prepare(con: duckdb.DuckDBPyConnection, plan_id: str, roles: JudgeRoles, canaries: bool = False) -> None:
+    """Create the `outcomes` table of one plan on this connection (functions registered first).
+    Canary revisions (nightly re-tests of API models) are left out unless asked for: the board ranks
+    models, not nights; the regression watch reads them."""
+    con.execute(outcomes_sql(roles, canaries), {"plan": plan_id})

@@ -32,10 +32,11 @@ SELECT a.alert_id, a.lineage, a.model_id, a.baseline_id, a.attack, a.defense, a.
     a.only_old, a.rate_old, a.rate_new, a.p_value, a.p_adjusted, a.created_at, a.attack_hash, a.defense_hash,
     a.judge, a.judge_version, a.baseline_kind, a.category, a.diff_low, a.diff_high, a.state
 FROM alerts a
-WHERE EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.model_id AND a.attack_hash IN ('*', o.attack_hash)
-        AND a.defense_hash IN ('*', o.defense_hash) AND o.judge = a.judge AND o.judge_version = a.judge_version)
-    AND EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.baseline_id AND a.attack_hash IN ('*', o.attack_hash)
-        AND a.defense_hash IN ('*', o.defense_hash) AND o.judge = a.judge AND o.judge_version = a.judge_version)
+WHERE starts_with(a.lineage, 'canary:')  -- a night's re-test of an API model: never in the ranked outcomes
+    OR (EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.model_id AND a.attack_hash IN ('*', o.attack_hash)
+            AND a.defense_hash IN ('*', o.defense_hash) AND o.judge = a.judge AND o.judge_version = a.judge_version)
+        AND EXISTS (SELECT 1 FROM outcomes o WHERE o.model_id = a.baseline_id AND a.attack_hash IN ('*', o.attack_hash)
+            AND a.defense_hash IN ('*', o.defense_hash) AND o.judge = a.judge AND o.judge_version = a.judge_version))
 ORDER BY a.created_at
 """
 

@@ -21,6 +21,7 @@ from mmwatch.records import (
     AlertMetric,
     AlertRecord,
     AlertState,
+    CanarySpec,
     CellRecord,
     ModelRecord,
     ModelSource,
@@ -44,16 +45,24 @@ log = logging.getLogger(__name__)
 
 
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
-               "status FROM models ORDER BY lineage, order_key, label")
+               "status, {canary} FROM models ORDER BY lineage, order_key, label")
 _SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference")
 
 
 def _models(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
     return [
         ModelRecord(lineage=r[0], revision=r[1], label=r[2], source=ModelSource(r[3]), adapter=r[4],
-                    adapter_params=json.loads(r[5]), order_key=r[6], discovered_at=r[7], status=ModelStatus(r[8]))
-        for r in con.execute(_MODELS_SQL).fetchall()
+                    adapter_params=json.loads(r[5]), order_key=r[6], discovered_at=r[7], status=ModelStatus(r[8]),
+                    canary=CanarySpec.model_validate_json(r[9]) if r[9] else None)
+        for r in con.execute(_MODELS_SQL.format(canary=_canary_column(con))).fetchall()
     ]
+
+
+def _canary_column(con: duckdb.DuckDBPyConnection) -> str:
+    """`canary`, or NULL in a store not migrated yet (`models list` reads without migrating)."""
+    found = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'models' "
+                        "AND column_name = 'canary'").fetchone()
+    return "canary" if found and found[0] else "NULL"
 
 
 def read_models(path: Path) -> list[ModelRecord]:
@@ -199,10 +208,10 @@ class DuckDBStore:
         """Record each revision once; the first sighting keeps its discovery time."""
         for m in models:
             self.con.execute(
-                "INSERT OR IGNORE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [m.model_id, m.lineage, m.revision, m.label, m.source.value, m.adapter,
                  json.dumps(m.adapter_params, sort_keys=True, default=str), m.order_key,
-                 m.discovered_at or utcnow(), m.status.value],
+                 m.discovered_at or utcnow(), m.status.value, m.canary.model_dump_json() if m.canary else None],
             )
 
     def set_model_status(self, model_id: str, status: ModelStatus) -> None:
@@ -324,8 +333,8 @@ class DuckDBStore:
 
     # --- regressions and publishing -----------------------------------------------------
     def item_outcomes(self, plan_id: str, roles: JudgeRoles) -> list[ItemOutcome]:
-        """Every scored answer of the plan, for its primary role and for the safety role."""
-        outcomes.prepare(self.con, plan_id, roles)
+        """Every scored answer of the plan (canary nights included), for its primary role and the safety role."""
+        outcomes.prepare(self.con, plan_id, roles, canaries=True)
         return [ItemOutcome(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], SampleKind(r[11]),
                             r[12] or "", bool(r[13]), JudgeRole(r[14]), bool(r[15]), Outcome(r[16]))
                 for r in self.con.execute(metrics.ITEM_OUTCOMES).fetchall()]

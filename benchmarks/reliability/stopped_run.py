@@ -21,6 +21,7 @@ def write_config(folder: Path, url: str) -> Path:
                                "concurrency": STOP_CONCURRENCY, "timeout_s": 30}}],
         "benchmarks": [{"name": "mmwatch-mini", "limit": STOP_CELLS}],
         "judges": [{"name": "refusal-keywords"}, {"name": "exact-match"}],
+        "canary": {"enabled": False},
         "generation": {"batch_size": STOP_BATCH},
         "work": {"write_interval_s": 0},
     }))

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from mmwatch.records import AlertMetric, AlertRecord, BaselineKind
+from mmwatch.records import CANARY_LINEAGE, AlertMetric, AlertRecord, BaselineKind
 
 
 class SinkError(RuntimeError):
@@ -70,6 +70,12 @@ class AlertMessage(BaseModel):
         if self.diff_low is not None and self.diff_high is not None:
             interval = f", 95% CI {100 * self.diff_low:+.0f}..{100 * self.diff_high:+.0f}"
         change = 100 * (self.rate_new - self.rate_old)
+        if self.lineage.startswith(CANARY_LINEAGE):  # a night's re-test of an API model against earlier nights
+            model = self.lineage.removeprefix(CANARY_LINEAGE)
+            night, before = self.model_id.rsplit("@", 1)[-1], self.baseline_id.rsplit("@", 1)[-1]
+            return (f"the model behind {model} changed on {night}: {self.metric_title} {self.rate_old:.0%} on "
+                    f"{before} -> {self.rate_new:.0%} ({change:+.0f} pts{interval}) on {self.slice}, "
+                    f"{self.n_pairs} paired items, judge {self.judge}")
         return (f"{self.model_id}: {self.metric_title} {self.rate_old:.0%} -> {self.rate_new:.0%} "
                 f"({change:+.0f} pts{interval}) vs {self.baseline_kind.value} {self.baseline_id} on {self.slice}, "
                 f"{self.n_pairs} paired items, judge {self.judge}")

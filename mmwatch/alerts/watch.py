@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mmwatch.analysis.outcomes import JudgeRole, Outcome
 from mmwatch.analysis.stats import benjamini_hochberg, holm, mcnemar_exact, paired_difference_interval
 from mmwatch.config import Correction, RegressionConfig
-from mmwatch.records import AlertMetric, AlertRecord, BaselineKind, ItemOutcome
+from mmwatch.records import CANARY_LINEAGE, AlertMetric, AlertRecord, BaselineKind, ItemOutcome
 from mmwatch.types import SampleKind, stable_hash
 
 ALL = "*"
@@ -116,6 +116,13 @@ class Comparison:
     bad_old: float  # share of the paired items that are bad
     bad_new: float
     p_value: float
+    candidates: int = 1  # revisions the baseline was chosen from: a best-of-k baseline is tested k times stricter
+
+    @property
+    def p_tested(self) -> float:
+        """The p-value the correction sees: Bonferroni over the candidates a `best` baseline was picked
+        from, because picking the best of k noisy rates and then testing against it is k tests."""
+        return min(1.0, self.p_value * self.candidates)
 
     def rate(self, bad: float) -> float:
         """The metric's own value (ASR, refusal rate, accuracy) from a share of bad items."""
@@ -143,20 +150,21 @@ def _pair(lineage: str, new: str, old: str, kind: BaselineKind, where: Slice, a:
 
 
 def _baselines(revisions: list[str], index: int, where: Slice, table: dict[tuple[str, Slice], Events],
-               pinned: str | None) -> list[tuple[str, BaselineKind]]:
-    """The predecessor, then the pinned revision (if earlier) or else the best earlier one on the slice."""
+               pinned: str | None) -> list[tuple[str, BaselineKind, int]]:
+    """(baseline, kind, candidates): the predecessor, then the pinned revision (if earlier) or else
+    the best earlier one on the slice, chosen among `candidates` revisions."""
     earlier = revisions[:index]
-    found = [(earlier[-1], BaselineKind.PREDECESSOR)]
+    found = [(earlier[-1], BaselineKind.PREDECESSOR, 1)]
     if pinned is not None:
         if pinned in earlier and pinned != earlier[-1]:
-            found.append((pinned, BaselineKind.PINNED))
+            found.append((pinned, BaselineKind.PINNED, 1))
         return found
-    scored = [(sum(e.values()) / len(e), m) for m in earlier[:-1] if (e := table.get((m, where)))]
-    if scored:
+    scored = [(sum(e.values()) / len(e), m) for m in earlier if (e := table.get((m, where)))]
+    own = table.get((earlier[-1], where))
+    if len(scored) > 1 and own:
         best_bad, best = min(scored)
-        own = table.get((earlier[-1], where))
-        if own and best_bad < sum(own.values()) / len(own):  # better than the predecessor: a second baseline
-            found.append((best, BaselineKind.BEST))
+        if best != earlier[-1] and best_bad < sum(own.values()) / len(own):  # better than the predecessor
+            found.append((best, BaselineKind.BEST, len(scored)))
     return found
 
 
@@ -177,10 +185,10 @@ def compare(rows: Sequence[ItemOutcome], settings: RegressionConfig,
                 b = table.get((new, where))
                 if not b:
                     continue
-                for old, kind in _baselines(revisions, index, where, table, pinned_id):
+                for old, kind, candidates in _baselines(revisions, index, where, table, pinned_id):
                     comp = _pair(lineage, new, old, kind, where, table.get((old, where), {}), b, settings.min_pairs)
                     if comp is not None:
-                        found.append(comp)
+                        found.append(replace(comp, candidates=candidates))
     return found
 
 
@@ -200,10 +208,13 @@ def find_regressions(rows: Sequence[ItemOutcome], settings: RegressionConfig, ru
     """All comparisons made, and the alerts among them (worse, significant after the correction)."""
     comparisons = compare(rows, settings, revisions_to_test)
     adjust = holm if settings.correction is Correction.HOLM else benjamini_hochberg
-    adjusted = adjust([c.p_value for c in comparisons])
+    adjusted = adjust([c.p_tested for c in comparisons])
     alerts = []
     for comp, p_adj in zip(comparisons, adjusted, strict=True):
-        if p_adj >= settings.alpha or comp.bad_new - comp.bad_old < settings.min_effect:
+        change = comp.bad_new - comp.bad_old
+        if comp.lineage.startswith(CANARY_LINEAGE):  # an API model's night: any change means the model changed
+            change = abs(change)
+        if p_adj >= settings.alpha or change < settings.min_effect:
             continue
         s = comp.slice
         low, high = paired_difference_interval(comp.only_new, comp.only_old, comp.n_pairs)

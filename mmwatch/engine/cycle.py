@@ -25,6 +25,7 @@ from mmwatch import plugins
 from mmwatch.alerts.delivery import deliver
 from mmwatch.alerts.lifecycle import NightWatch, watch_night
 from mmwatch.config import RunConfig
+from mmwatch.engine.canary import canary_revisions, night_of
 from mmwatch.engine.discovery import discover, watched_lineages
 from mmwatch.engine.plan import Matrix, Plan, PlannedCell, estimated_cost_usd, plan
 from mmwatch.engine.units import ReusedProbe, UnitReport, WorkUnit, split_units
@@ -100,8 +101,11 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def discover_models(config: RunConfig, store: Store) -> Discovery:
+def discover_models(config: RunConfig, store: Store, run_id: str = "") -> Discovery:
+    """The revisions to evaluate, and tonight's canary of each API model (mmwatch.engine.canary)."""
     found = discover(config, run_secrets(config))
+    if run_id:
+        found.models += canary_revisions(config, found.models, night_of(run_id))
     store.upsert_models(found.models)
     log.info("discovered %d model revision(s); %d checkpoint folder(s) skipped", len(found.models), len(found.skipped))
     for why in found.skipped:
@@ -238,7 +242,7 @@ def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
         log.warning("run %s was interrupted (its process ended before it finished)", earlier)
     done = _Progress()
     try:
-        found = step("discover", discover_models, config, store)
+        found = step("discover", discover_models, config, store, run_id)
         leftover, leftover_verdicts = step("ingest-leftovers", ingest_results, config, store)
         for earlier in stale:  # the cells a killed run left in shards count as that run's
             store.recount_run(earlier)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mmwatch import plugins
+from mmwatch.engine.canary import canary_rank
 from mmwatch.engine.identity import model_identity, probe_key, with_adapter
 from mmwatch.plugins import AttackFn, AttackTraits, DefenseFn, DefenseTraits, GradientAttackFn
 from mmwatch.records import ModelRecord, PlanRecord, PlanSpec, SpecKind
@@ -91,6 +92,22 @@ def adapter_has_gradients(model: ModelRecord) -> bool:
 
 
 def model_cells(matrix: Matrix, model: ModelRecord, adapter: dict[str, Any]) -> Iterable[PlannedCell]:
+    """Every cell of the model; a canary revision's seeded subset only (mmwatch.engine.canary)."""
+    cells = _all_cells(matrix, model, adapter)
+    if model.canary is None:
+        return cells
+    spec = model.canary
+    cells = [c for c in cells if not c.attack.traits.needs_gradients or adapter_has_gradients(model)]
+    ranked = sorted(cells, key=lambda c: canary_rank(spec, c.sample.id, c.attack.spec.hash, c.defense.spec.hash,
+                                                     c.probe_index))
+    return ranked[:spec.cells]
+
+
+def _all_cells(matrix: Matrix, model: ModelRecord, adapter: dict[str, Any]) -> list[PlannedCell]:
+    return list(_cells(matrix, model, adapter))
+
+
+def _cells(matrix: Matrix, model: ModelRecord, adapter: dict[str, Any]) -> Iterable[PlannedCell]:
     for attack in matrix.attacks:
         for defense in matrix.defenses:
             for sample in matrix.samples:

@@ -25,6 +25,7 @@ def config(tmp_path: Path, body: str) -> Path:
 store: {{path: {tmp_path}/db.duckdb, artifacts: {tmp_path}/art, snapshot: {tmp_path}/snap.duckdb}}
 benchmarks: [{{name: mmwatch-mini, limit: 6}}]
 judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
+canary: {{enabled: false}}
 generation: {{max_new_tokens: 6}}
 {body}
 """)

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from mmwatch.engine.canary import night_of
 from fault_endpoint import Fault, FaultEndpoint, Received, Seeded, fault_endpoint  # noqa: F401
 
 SECRET = "sk-planted-leaktest-7f3a9c1e5b"
@@ -68,7 +69,10 @@ def test_a_planted_key_echoed_everywhere_is_found_nowhere(tmp_path: Path,
     assert done.returncode == 0, done.stderr[-3000:]
     assert any(r.key == SECRET for r in server.chat_requests())  # the key was really sent and echoed
     with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT model_id FROM models").fetchall() == [("api/echo@echo-model",)]
+        (run_id,), = con.execute("SELECT run_id FROM runs").fetchall()
+        night = night_of(run_id)
+        assert [m for (m,) in con.execute("SELECT model_id FROM models ORDER BY model_id").fetchall()] == [
+            "api/echo@echo-model", f"canary:api/echo@echo-model@{night}"]  # the leaking id was refused
         (answered, errors), = con.execute("SELECT count(*) FILTER (WHERE error IS NULL), count(error) FROM cells"
                                           ).fetchall()
         assert answered > 0 and errors > 0  # echoes came back both as answers and as error bodies

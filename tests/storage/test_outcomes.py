@@ -70,7 +70,7 @@ def published(tmp_path: Path) -> tuple[Path, list]:
         store.write_cells(cells)
         store.write_verdicts("r", verdicts)
         plan = record_plan(store, cells)
-        _, alerts = find_regressions(store.item_outcomes(plan.plan_id, ROLES), RegressionConfig(), "r")
+        _, alerts = find_regressions(store.item_outcomes(plan.plan_id, ROLES), RegressionConfig(alpha=0.05), "r")
         stale = alerts[0].model_copy(update={"alert_id": "from-an-older-plan", "attack_hash": "old-spec"})
         store.write_alerts([*alerts, stale])
         path = store.publish(tmp_path / "snap.duckdb", options(plan))

@@ -119,7 +119,7 @@ def test_an_any_attack_rise_alone_raises_only_the_any_attack_alert() -> None:
     b_new = [4 <= i < 8 for i in range(40)]
     rows = (outcomes("lin@a", 1, [False] * 40, "typo") + outcomes("lin@a", 1, [False] * 40, "figstep")
             + outcomes("lin@b", 2, a_new, "typo") + outcomes("lin@b", 2, b_new, "figstep"))
-    _, alerts = find_regressions(rows, RegressionConfig(min_effect=0.15), "r")
+    _, alerts = find_regressions(rows, RegressionConfig(alpha=0.05, min_effect=0.15), "r")
     assert only(alerts, "metric", "attack", "rate_old", "rate_new", "only_new") == [
         (AlertMetric.ANY_ATTACK_ASR, "any attack", 0.0, 0.2, 8)]
 
@@ -141,10 +141,21 @@ def test_per_category_slices_find_a_rise_the_pooled_slice_dilutes() -> None:
         r._replace(sample_id=f"t{i}", category="fraud") for i, r in enumerate(outcomes("lin@a", 1, [False] * 30))]
     new = outcomes("lin@b", 2, [True] * 8 + [False] * 2, category="weapons") + [
         r._replace(sample_id=f"t{i}", category="fraud") for i, r in enumerate(outcomes("lin@b", 2, [False] * 30))]
-    _, alerts = find_regressions(old + new, RegressionConfig(min_effect=0.3), "r")
+    _, alerts = find_regressions(old + new, RegressionConfig(alpha=0.05, min_effect=0.3), "r")
     assert only(alerts, "category", "rate_new") == [("weapons", 0.8)]
 
 
 def test_only_the_revisions_asked_for_are_tested() -> None:
     rows = outcomes("lin@a", 1, [False] * 20) + outcomes("lin@b", 2, [True] * 20) + outcomes("lin@c", 3, [True] * 20)
     assert [c.model_id for c in compare(rows, RegressionConfig(), {"lin@c"})] == ["lin@c", "lin@c"]
+
+
+def test_a_best_earlier_baseline_is_tested_as_strictly_as_the_choice_of_it_was_wide() -> None:
+    """Picking the best of k noisy revisions and testing against it is k tests: p is multiplied by k."""
+    history = [outcomes(f"lin@v{i}", i, [j < 10 + ((i + 1) % 2) for j in range(100)]) for i in range(1, 5)]
+    newest = outcomes("lin@v5", 5, [j < 22 for j in range(100)])
+    comps = compare([r for rows in history for r in rows] + newest, RegressionConfig(), {"lin@v5"})
+    (best,) = [c for c in comps if c.baseline_kind is BaselineKind.BEST]
+    assert best.candidates == 4 and best.p_tested == min(1.0, 4 * best.p_value)
+    (predecessor,) = [c for c in comps if c.baseline_kind is BaselineKind.PREDECESSOR]
+    assert predecessor.candidates == 1 and predecessor.p_tested == predecessor.p_value

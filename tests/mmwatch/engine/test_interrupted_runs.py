@@ -31,6 +31,7 @@ models:
 benchmarks: [{{name: mmwatch-mini, limit: {samples}}}]
 judges: [{{name: refusal-keywords}}, {{name: exact-match}}]
 generation: {{batch_size: 2}}
+canary: {{enabled: false}}  # these runs are about stopping, not about nightly re-tests
 work: {{write_interval_s: 0.2}}
 """
 
