@@ -45,6 +45,10 @@ class Store(Protocol):
 
     def close_interrupted_runs(self, by_run: str) -> list[str]: ...
 
+    def recount_finished_runs(self) -> None:
+        """Recount every finished run's cells (a later run may have ingested shards it wrote)."""
+        ...
+
     def recount_run(self, run_id: str) -> tuple[int, int]:
         """Set the run's cell counts to the cells it stored (and how many are error rows); returns them."""
         ...

@@ -185,6 +185,15 @@ class DuckDBStore:
             [utcnow(), status.value, planned, new, failed, message, plan_id, run_id],
         )
 
+    def recount_finished_runs(self) -> None:
+        """Set every finished run's cell counts to the cells it stored: shards a run wrote but did not
+        ingest itself (killed, or a unit that finished late) are ingested by a later run."""
+        self.con.execute(
+            "UPDATE runs SET cells_new = c.n, cells_failed = c.f FROM (SELECT run_id, count(*) AS n, "
+            "count(error) AS f FROM cells GROUP BY run_id) c WHERE runs.run_id = c.run_id AND runs.status <> ? "
+            "AND (runs.cells_new IS DISTINCT FROM c.n OR runs.cells_failed IS DISTINCT FROM c.f)",
+            [RunStatus.RUNNING.value])
+
     def recount_run(self, run_id: str) -> tuple[int, int]:
         row = self.con.execute("SELECT count(*), count(error) FROM cells WHERE run_id = ?", [run_id]).fetchone()
         new, failed = (int(row[0]), int(row[1])) if row else (0, 0)

@@ -244,8 +244,8 @@ def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
     try:
         found = step("discover", discover_models, config, store, run_id)
         leftover, leftover_verdicts = step("ingest-leftovers", ingest_results, config, store)
-        for earlier in stale:  # the cells a killed run left in shards count as that run's
-            store.recount_run(earlier)
+        if leftover:  # the cells an earlier run left in shards count as that run's
+            store.recount_finished_runs()
         planned = step("plan", plan_matrix, config, store, found)
         done.planned, done.plan_id = planned.plan.total, planned.record.plan_id
         units = step("units", make_units, config, store, planned, run_id)
