@@ -244,14 +244,13 @@ def run_cycle(config: RunConfig, store: Store, *, run_id: str | None = None,
     try:
         found = step("discover", discover_models, config, store, run_id)
         leftover, leftover_verdicts = step("ingest-leftovers", ingest_results, config, store)
-        if leftover:  # the cells an earlier run left in shards count as that run's
-            store.recount_finished_runs()
         planned = step("plan", plan_matrix, config, store, found)
         done.planned, done.plan_id = planned.plan.total, planned.record.plan_id
         units = step("units", make_units, config, store, planned, run_id)
         done.dispatched = True
         reports = step("evaluate", dispatch_units, config, store, planned, units, dispatch)
         ingested, ingested_verdicts = step("ingest", ingest_results, config, store)
+        store.recount_finished_runs()  # a unit of an earlier night that finished late counts as that night's
         failed_models = {r.model_id: secrets.scrub(r.failed_model) for r in reports if r.failed_model}
         failed_units = {r.unit_id: secrets.scrub(r.failed_unit) for r in reports if r.failed_unit}
         verdicts = leftover_verdicts + ingested_verdicts + step("judge", judge_cells, config, store, planned, run_id)
