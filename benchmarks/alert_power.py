@@ -20,6 +20,8 @@ because the watch costs ~35 us per row and a 6-revision night is 7,800 rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 import argparse
 import sys
 import time
@@ -137,11 +139,11 @@ def shared_comparisons() -> Iterator[None]:
     real = watch.compare
     last: list[tuple[Sequence[ItemOutcome], frozenset[str] | None, list[Comparison]]] = []
 
-    def once(rows: Sequence[ItemOutcome], settings: RegressionConfig,
-             revisions_to_test: set[str] | None = None) -> list[Comparison]:
+    def once(rows: Sequence[ItemOutcome], settings: RegressionConfig, revisions_to_test: set[str] | None = None,
+             table: Any = None) -> list[Comparison]:
         key = frozenset(revisions_to_test) if revisions_to_test is not None else None
         if not last or last[0][0] is not rows or last[0][1] != key:
-            last[:] = [(rows, key, real(rows, settings, revisions_to_test))]
+            last[:] = [(rows, key, real(rows, settings, revisions_to_test, table))]
         return last[0][2]
 
     watch.compare = once

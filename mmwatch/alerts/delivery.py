@@ -76,12 +76,14 @@ def deliver(config: RunConfig, store: Store, raised: Sequence[AlertRecord],
         return Delivered(pending={"(sinks)": why})
     labels = _labels(config)
     store.queue_deliveries([a.alert_id for a in raised], [(sink_key(p), label) for p, label in zip(built, labels)])
+    raised_at: dict[str, datetime] | None = None  # read once, and only if some sink has alerts waiting
     for plugin, label in zip(built, labels, strict=True):
         key = sink_key(plugin)
         waiting = store.pending_deliveries(key)
         if not waiting:
             continue
-        messages = [AlertMessage.of(a, config.alerts.board_url, a_time) for a, a_time in _raised_at(store, waiting)]
+        raised_at = raised_at if raised_at is not None else {a.alert_id: at for a, at, _ in store.alerts()}
+        messages = [AlertMessage.of(a, config.alerts.board_url, raised_at[a.alert_id]) for a in waiting]
         error, tries = _send(plugin.obj, messages, config.alerts.send_attempts, config.alerts.backoff_s, sleep)
         error = secrets.scrub(error) if error else None
         store.record_delivery(key, [a.alert_id for a in waiting], error, tries)
@@ -94,7 +96,3 @@ def deliver(config: RunConfig, store: Store, raised: Sequence[AlertRecord],
             log.info("alert sink %s took %d alert(s)", label, len(waiting))
     return done
 
-
-def _raised_at(store: Store, waiting: Sequence[AlertRecord]) -> list[tuple[AlertRecord, datetime]]:
-    when = {a.alert_id: at for a, at, _ in store.alerts()}
-    return [(a, when[a.alert_id]) for a in waiting]

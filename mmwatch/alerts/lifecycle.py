@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from mmwatch.alerts.delivery import Delivered
-from mmwatch.alerts.watch import Slice, event_table, find_regressions, lineages
+from mmwatch.alerts.watch import Events, Slice, event_table, find_regressions, lineages
 from mmwatch.config import RunConfig
 from mmwatch.records import AlertRecord, AlertState, ItemOutcome
 from mmwatch.store import Store
@@ -37,11 +37,11 @@ def slice_of(alert: AlertRecord) -> Slice:
                  alert.defense, alert.category)
 
 
-def recoveries(open_alerts: list[AlertRecord], rows: list[ItemOutcome], per_category: bool) -> list[tuple[str, str]]:
+def recoveries(open_alerts: list[AlertRecord], rows: list[ItemOutcome],
+               table: dict[tuple[str, Slice], Events]) -> list[tuple[str, str]]:
     """Open alerts whose lineage has a later revision at or below the baseline's bad share on the slice."""
-    table = event_table(rows, per_category)
-    order = {m: i for revisions in lineages(rows).values() for i, m in enumerate(revisions)}
     by_lineage = lineages(rows)
+    order = {m: i for revisions in by_lineage.values() for i, m in enumerate(revisions)}
     found = []
     for alert in open_alerts:
         where = slice_of(alert)
@@ -63,11 +63,12 @@ def watch_night(config: RunConfig, store: Store, plan_id: str, run_id: str) -> N
     scored = Counter(r.model_id for r in rows)
     marks = store.watch_marks(plan_id)
     changed = {m for m, n in scored.items() if marks.get(m) != n}
-    comparisons, alerts = find_regressions(rows, config.regression, run_id, changed)
+    table = event_table(rows, config.regression.per_category)  # built once: the watch and recoveries read it
+    comparisons, alerts = find_regressions(rows, config.regression, run_id, changed, table)
     fresh = store.write_alerts(alerts)
     store.set_watch_marks(plan_id, {m: scored[m] for m in changed})
     open_alerts = [a for a, _, _ in store.alerts(OPEN)]
-    resolved = recoveries(open_alerts, rows, config.regression.per_category)
+    resolved = recoveries(open_alerts, rows, table)
     for alert_id, later in resolved:
         store.set_alert_state(alert_id, AlertState.RESOLVED, f"{later} recovered")
     raised = [a for a in fresh if a.state is AlertState.NEW]

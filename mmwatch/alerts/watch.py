@@ -168,10 +168,11 @@ def _baselines(revisions: list[str], index: int, where: Slice, table: dict[tuple
     return found
 
 
-def compare(rows: Sequence[ItemOutcome], settings: RegressionConfig,
-            revisions_to_test: set[str] | None = None) -> list[Comparison]:
-    """Each revision (of `revisions_to_test`, default all) against its baselines, on every slice."""
-    table = event_table(rows, settings.per_category)
+def compare(rows: Sequence[ItemOutcome], settings: RegressionConfig, revisions_to_test: set[str] | None = None,
+            table: dict[tuple[str, Slice], Events] | None = None) -> list[Comparison]:
+    """Each revision (of `revisions_to_test`, default all) against its baselines, on every slice;
+    `table`: the rows' `event_table`, when the caller has it already."""
+    table = table if table is not None else event_table(rows, settings.per_category)
     slices = sorted({where for _, where in table}, key=lambda s: (s.metric.value, s.attack, s.defense, s.category,
                                                                    s.attack_hash, s.defense_hash, s.judge))
     found = []
@@ -204,9 +205,10 @@ def alert_id(comp: Comparison) -> str:
 
 
 def find_regressions(rows: Sequence[ItemOutcome], settings: RegressionConfig, run_id: str,
-                     revisions_to_test: set[str] | None = None) -> tuple[list[Comparison], list[AlertRecord]]:
+                     revisions_to_test: set[str] | None = None, table: dict[tuple[str, Slice], Events] | None = None,
+                     ) -> tuple[list[Comparison], list[AlertRecord]]:
     """All comparisons made, and the alerts among them (worse, significant after the correction)."""
-    comparisons = compare(rows, settings, revisions_to_test)
+    comparisons = compare(rows, settings, revisions_to_test, table)
     adjust = holm if settings.correction is Correction.HOLM else benjamini_hochberg
     adjusted = adjust([c.p_tested for c in comparisons])
     alerts = []

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mmwatch.cli import DEFAULT_CONFIG, ConfigOption, _load, app, console, err
+from mmwatch.cli.cycle import STORE_BUSY_EXIT
 from mmwatch.records import AlertMetric, AlertState
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 alerts_app: typer.Typer = typer.Typer(no_args_is_help=True, help="Regression alerts: list, acknowledge, silence.")
 app.add_typer(alerts_app, name="alerts")
-
-STORE_BUSY_EXIT = 4
 
 
 def _store(config: Path) -> DuckDBStore:
