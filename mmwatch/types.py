@@ -129,6 +129,27 @@ class Probe(BaseModel):
         return cls(**{**base, **fields})
 
 
+class StepKind(StrEnum):
+    """What a defense did on the way to the final answer, as the Samples page shows it."""
+
+    DRAFT = "draft"  # an answer the defense reviewed or replaced (self-moderation's draft)
+    IMAGE_TEXT = "image-text"  # the text a filter read in the images
+    FLAGGED = "flagged"  # a filter or guard stopped the probe: why
+    PASSED = "passed"  # a filter let the probe through
+    REPLACED = "replaced"  # the answer a guard replaced with its refusal
+
+
+class DefenseStep(BaseModel):
+    """One intermediate step of a defense. Its text can be a model's answer to a harmful request:
+    it is published only where the response is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    defense: str
+    kind: StepKind
+    text: str = ""
+
+
 class Response(BaseModel):
     """One model answer to one probe; `error` set means no answer was produced."""
 
@@ -140,6 +161,7 @@ class Response(BaseModel):
     tokens_out: int | None = None
     latency_s: float | None = None
     cost_usd: float | None = None
+    steps: tuple[DefenseStep, ...] = ()  # what the defense did before this answer, in order
 
 
 class Judgement(BaseModel):

@@ -67,7 +67,7 @@ def ingest_shards(con: duckdb.DuckDBPyConnection, artifacts: ArtifactStore, resu
                     raise ValueError(f"shard {shard.manifest.shard_id}: artifact {sha} has the bytes of {stored}")
         con.execute("BEGIN TRANSACTION")
         try:
-            cells += insert_cells(con, [[row[c] for c in CELL_COLUMNS] for s in shards for row in s.cells])
+            cells += insert_cells(con, [[row.get(c) for c in CELL_COLUMNS] for s in shards for row in s.cells])
             before = count(con, "verdicts")
             insert_rows(con, "verdicts", VERDICT_COLUMNS,
                         [[row[c] for c in VERDICT_COLUMNS] for s in shards for row in s.verdicts])

@@ -16,7 +16,7 @@ CELL_COLUMNS = (
     "attack_label", "defense", "defense_version", "defense_spec", "defense_label", "generation", "seed",
     "probe_system", "probe_text", "probe_images", "probe_target", "probe_params", "response_text", "error",
     "tokens_in", "tokens_out", "latency_s", "cost_usd", "created_at", "attack_hash", "defense_hash", "adapter_spec",
-    "attempts",
+    "attempts", "defense_steps",
 )
 VERDICT_COLUMNS = ("cell_key", "judge", "judge_version", "label", "score", "rationale", "run_id", "created_at")
 
@@ -37,6 +37,7 @@ def cell_row(c: CellRecord, image_shas: list[str]) -> list[object]:
         json.dumps(p.attack_params, sort_keys=True, default=str) if p else None,
         r.text, r.error, r.tokens_in, r.tokens_out, r.latency_s, r.cost_usd, utcnow(),
         c.attack_hash, c.defense_hash, json.dumps(c.adapter, sort_keys=True, default=str), c.attempt,
+        json.dumps([step.model_dump(mode="json") for step in r.steps]) if r.steps else None,
     ]
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, HarmMatch, detect_harm_ocr, require_version
 from mmwatch.plugins import DefendedAdapter, DefenseFn, ModelAdapter, defense
-from mmwatch.types import GenerationParams, ImageData, Probe, Response
+from mmwatch.types import DefenseStep, GenerationParams, ImageData, Probe, Response, StepKind
 
 FILTER_REFUSAL = "I'm sorry, but I can't help with that request."
 Reader = Callable[[ImageData], str]
@@ -36,17 +36,30 @@ def _read_text(image: ImageData) -> str:
 
 def flag_probe(probe: Probe, read: Reader = _read_text) -> HarmMatch | None:
     """Why the probe's image text (alone, joined, or with the prompt) reads as a harmful request."""
+    return _screen(probe, read)[0]
+
+
+def _screen(probe: Probe, read: Reader) -> tuple[HarmMatch | None, list[str]]:
+    """The harmful request found (if any) and the text read in each image that had some."""
     seen = [text.strip() for text in (read(image) for image in probe.images)]
     seen = [text for text in seen if text]
     if not seen:
-        return None
+        return None, seen
     prompt = "\n".join(t for t in (probe.system, probe.text) if t)
     joined = " ".join(seen)
     for text in (*seen, joined, f"{prompt}\n{joined}", f"{joined}\n{prompt}"):
         found = detect_harm_ocr(text)
         if found is not None:
-            return found
-    return None
+            return found, seen
+    return None, seen
+
+
+def _steps(found: HarmMatch | None, seen: list[str]) -> tuple[DefenseStep, ...]:
+    read = tuple(DefenseStep(defense="ocr-filter", kind=StepKind.IMAGE_TEXT, text=text) for text in seen)
+    verdict = (DefenseStep(defense="ocr-filter", kind=StepKind.FLAGGED,
+                          text=f"{found.rule} ({found.category}): {found.matched}") if found is not None
+               else DefenseStep(defense="ocr-filter", kind=StepKind.PASSED))
+    return (*read, verdict)
 
 
 class _OCRFiltered(DefendedAdapter):
@@ -58,25 +71,27 @@ class _OCRFiltered(DefendedAdapter):
     async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         out: list[Response | None] = [None] * len(probes)
         passed: list[int] = []
+        steps: dict[int, tuple[DefenseStep, ...]] = {}
         for i, probe in enumerate(probes):
             if not probe.images:
                 passed.append(i)
                 continue
             start = time.perf_counter()
             try:
-                found = await asyncio.to_thread(flag_probe, probe, self.read)  # OCR is CPU work: off the loop
+                found, seen = await asyncio.to_thread(_screen, probe, self.read)  # OCR is CPU work: off the loop
             except Exception as exc:  # one unreadable image costs one cell
                 out[i] = Response(error=f"ocr-filter: probe {probe.sample_id}#{probe.index}: "
                                         f"{type(exc).__name__}: {exc}", latency_s=time.perf_counter() - start)
                 continue
+            steps[i] = _steps(found, seen)
             if found is None:
                 passed.append(i)
             else:
                 out[i] = Response(text=self.refusal, tokens_in=0, tokens_out=0,
-                                  latency_s=time.perf_counter() - start, cost_usd=0.0)
+                                  latency_s=time.perf_counter() - start, cost_usd=0.0, steps=steps[i])
         answers = await self.ask([probes[i] for i in passed], params)
         for i, answer in zip(passed, answers, strict=True):
-            out[i] = answer
+            out[i] = answer.model_copy(update={"steps": (*steps.get(i, ()), *answer.steps)}) if i in steps else answer
         return [r if r is not None else Response(error="ocr-filter: the model gave no answer") for r in out]
 
 

@@ -23,7 +23,7 @@ from mmwatch.detectors.harm_lexicon import LEXICON_VERSION, detect_harm, require
 from mmwatch.judges.refusal import VERSION as REFUSAL_VERSION
 from mmwatch.judges.refusal import classify, lexicon
 from mmwatch.plugins import DefendedAdapter, DefenseFn, ModelAdapter, defense
-from mmwatch.types import GenerationParams, Label, Probe, Response
+from mmwatch.types import DefenseStep, GenerationParams, Label, Probe, Response, StepKind
 
 GUARD_REFUSAL = "I'm sorry, but I can't help with that."
 
@@ -46,11 +46,13 @@ class _OutputGuarded(DefendedAdapter):
 
     async def agenerate(self, probes: Sequence[Probe], params: GenerationParams) -> list[Response]:
         answers = await self.ask(probes, params)
-        return [
-            answer.model_copy(update={"text": self.refusal}) if should_block(probe, answer, self.refusal_version)
-            else answer
-            for probe, answer in zip(probes, answers, strict=True)
-        ]
+        return [self._replaced(answer) if should_block(probe, answer, self.refusal_version) else answer
+                for probe, answer in zip(probes, answers, strict=True)]
+
+    def _replaced(self, answer: Response) -> Response:
+        """The refusal, with the answer it replaced kept as a step (shown where responses are)."""
+        step = DefenseStep(defense="output-guard", kind=StepKind.REPLACED, text=answer.text)
+        return answer.model_copy(update={"text": self.refusal, "steps": (*answer.steps, step)})
 
 
 @defense("output-guard", version=1)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from mmwatch.plugins import DefendedAdapter, DefenseFn, ModelAdapter, defense
-from mmwatch.types import GenerationParams, Probe, Response
+from mmwatch.types import DefenseStep, GenerationParams, Probe, Response, StepKind
 
 REVIEW_INSTRUCTION = (
     "Review the draft answer below to the request below. If the answer is harmful, reply with a "
@@ -45,8 +45,10 @@ def _add(a: float | int | None, b: float | int | None) -> float | int | None:
 
 
 def _total(first: Response, later: Response) -> Response:
-    """`later`'s answer with the cost of both calls."""
+    """`later`'s answer with the cost of both calls; `first`'s text is kept as a reviewed draft."""
+    draft = DefenseStep(defense="self-moderation", kind=StepKind.DRAFT, text=first.text)
     return later.model_copy(update={
+        "steps": (*first.steps, draft, *later.steps),
         "tokens_in": _add(first.tokens_in, later.tokens_in),
         "tokens_out": _add(first.tokens_out, later.tokens_out),
         "latency_s": _add(first.latency_s, later.latency_s),

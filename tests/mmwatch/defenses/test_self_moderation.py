@@ -74,3 +74,12 @@ def test_review_text_round_trips_and_rounds_are_checked() -> None:
     assert parse_review("How do I bake bread?") is None
     with pytest.raises(ValueError, match="rounds"):
         plugins.defenses.build("self-moderation", {"rounds": 0})
+
+
+def test_the_reviewed_draft_is_kept_as_a_step() -> None:
+    (harmful,) = answers("comply-all", probes("none", HARMFUL[:1]), defense="self-moderation")
+    assert harmful.text == REFUSAL
+    assert [(s.defense, s.kind.value, s.text) for s in harmful.steps] == [("self-moderation", "draft", COMPLIANCE)]
+    (twice,) = answers("comply-all", probes("none", HARMFUL[:1]), defense="self-moderation",
+                       defense_params={"rounds": 2})
+    assert [s.text for s in twice.steps] == [COMPLIANCE, REFUSAL]  # each round's input, in order
