@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -24,6 +25,7 @@ from pydantic import (
 from mmwatch import plugins
 from mmwatch.registry import PluginParamsError, Registry, UnknownPluginError
 from mmwatch.analysis.outcomes import ROLE_KINDS, JudgeRef, JudgeRole, JudgeRoles
+from mmwatch.records import BoardMode
 from mmwatch.types import GenerationParams, InputLimits, stable_hash
 
 
@@ -51,6 +53,8 @@ class ModelConfig(_Frozen):
 
     lineage: str = Field(pattern=r"^[A-Za-z0-9_.\-/]+$")
     revision: str = "v1"
+    label: str | None = Field(default=None, description="the name people read; default: the lineage's last "
+                              "part (the board adds the revision where two revisions share a name)")
     adapter: str
     params: dict[str, Any] = Field(default_factory=dict)
     order: float | None = Field(default=None, description="position in the lineage; default: the "
@@ -212,8 +216,28 @@ class ScheduleConfig(_Frozen):
 
 
 class LeaderboardConfig(_Frozen):
-    show_responses: bool = Field(default=False, description="publish raw responses to harmful items")
+    mode: BoardMode = Field(default=BoardMode.PUBLIC, description="who `store.snapshot` is for: public (no "
+                            "response or judge rationale of a harmful item, no run internals) or operator (all)")
+    operator_snapshot: Path | None = Field(default=None, description="also publish an operator snapshot "
+                                           "(everything, for the team) at this path")
+    show_responses: bool = Field(default=False, description="publish raw responses to harmful items: "
+                                 "true means mode operator (the older name of it)")
     title: str = "mmwatch safety leaderboard"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _show_responses_is_operator(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "show_responses" not in data:
+            return data
+        try:
+            shown = TypeAdapter(bool).validate_python(data["show_responses"])
+        except ValidationError:
+            return data  # the field's own check names it
+        if not shown:
+            return data
+        if str(data.get("mode", BoardMode.OPERATOR)) != BoardMode.OPERATOR.value:
+            raise ValueError(f"show_responses: true means mode: operator, but mode is {data['mode']}: drop one")
+        return {**data, "mode": BoardMode.OPERATOR}
 
 
 class RunConfig(_Frozen):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -260,6 +261,33 @@ class ItemOutcome(NamedTuple):
     outcome: Outcome
 
 
+class HistoryMetric(StrEnum):
+    """The rates the snapshot history keeps per night (storage/history.py), as the board reads them."""
+
+    ASR = "asr"
+    ANY_ASR = "any_asr"
+    OVER_REFUSAL = "over_refusal"  # refusal rate on benign items
+    UTILITY = "utility"
+    REFUSAL = "refusal"  # refusal rate on harmful items
+
+    @property
+    def title(self) -> str:  # type: ignore[override]  # str.title is not what a metric's title means
+        return {"asr": "ASR", "any_asr": "Any-attack ASR", "over_refusal": "Over-refusal", "utility": "Utility",
+                "refusal": "Refusal (harmful)"}[self.value]
+
+    @property
+    def worse_when_higher(self) -> bool:
+        return self in (HistoryMetric.ASR, HistoryMetric.ANY_ASR, HistoryMetric.OVER_REFUSAL)
+
+
+class BoardMode(StrEnum):
+    """Who a snapshot is for. PUBLIC (the default for the published board): no response to a harmful or
+    unknown item, no judge rationale on one, no run internals. OPERATOR: everything, for the team."""
+
+    PUBLIC = "public"
+    OPERATOR = "operator"
+
+
 class PublishOptions(BaseModel):
     """What the publisher needs besides the store: which plan, which judges, what policy."""
 
@@ -269,5 +297,9 @@ class PublishOptions(BaseModel):
     config_hash: str
     roles: JudgeRoles
     title: str = "mmwatch safety leaderboard"
-    show_responses: bool = False  # raw responses to harmful items stay private unless set
+    show_responses: bool = False  # kept for callers; the mode decides what is written, this grants nothing
     run_id: str = ""
+    mode: BoardMode = BoardMode.PUBLIC
+    artifacts: Path | None = None  # the artifact folder: where the published images are read from
+    store_path: str | None = None  # the primary store, named in operator snapshots only (meta `store`)
+    history: bool = True  # record this night in the store's history; off: a second file of the same run copies it

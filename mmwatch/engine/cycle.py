@@ -35,7 +35,16 @@ from mmwatch.engine.samples import load_samples
 from mmwatch.judges.runner import JudgePlugin
 from mmwatch.judges.stored import judge_stored
 from mmwatch.plugins import close_plugin
-from mmwatch.records import AlertRecord, Discovery, ModelStatus, PlanRecord, PublishOptions, RunRecord, RunStatus
+from mmwatch.records import (
+    AlertRecord,
+    BoardMode,
+    Discovery,
+    ModelStatus,
+    PlanRecord,
+    PublishOptions,
+    RunRecord,
+    RunStatus,
+)
 from mmwatch.secrets import Secrets, run_secrets
 from mmwatch.engine.stopping import is_stop, stop_reason
 from mmwatch.store import Store
@@ -210,11 +219,19 @@ def check_regressions(config: RunConfig, store: Store, planned: Planned, run_id:
 
 
 def publish_snapshot(config: RunConfig, store: Store, planned: Planned, run_id: str) -> Path:
+    """The snapshot at store.snapshot, in the configured mode; and the operator snapshot, when one is
+    configured. The night's history is recorded by the first only: the second copies it."""
+    board = config.leaderboard
     options = PublishOptions(plan_id=planned.record.plan_id, config_hash=config.hash, roles=config.judge_roles(),
-                             title=config.leaderboard.title, show_responses=config.leaderboard.show_responses,
-                             run_id=run_id)
+                             title=board.title, show_responses=board.show_responses, run_id=run_id,
+                             mode=board.mode, artifacts=config.store.artifacts,
+                             store_path=str(config.store.path.resolve()))
     path = store.publish(config.store.snapshot, options)
-    log.info("published leaderboard snapshot %s (plan %s, config %s)", path, options.plan_id, options.config_hash)
+    log.info("published leaderboard snapshot %s (%s, plan %s, config %s)", path, board.mode.value,
+             options.plan_id, options.config_hash)
+    if board.operator_snapshot is not None:
+        operator = options.model_copy(update={"mode": BoardMode.OPERATOR, "history": False})
+        log.info("published operator snapshot %s", store.publish(board.operator_snapshot, operator))
     return path
 
 

@@ -29,7 +29,7 @@ def configured_models(config: RunConfig) -> list[ModelRecord]:
             found = plugins.adapters.info(m.adapter).traits.revision(m.params)
             if found is not None:
                 revision, order = found, m.order if m.order is not None else 0.0
-        out.append(ModelRecord(lineage=m.lineage, revision=revision, label=m.lineage.rsplit("/", 1)[-1],
+        out.append(ModelRecord(lineage=m.lineage, revision=revision, label=m.label or m.lineage.rsplit("/", 1)[-1],
                                source=ModelSource.CONFIG, adapter=m.adapter, adapter_params=dict(m.params),
                                order_key=order if order is not None else _trailing_number(revision)))
     return out
