@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test test-fast check leaderboard bench clean
+.PHONY: demo test test-fast check leaderboard operator-board site bench clean
 
 # torch comes from pip (the CPU build on local disk: pinned, never a CUDA download); the ~150 other
 # packages from uv, which downloads in parallel (about 30 s instead of 2-3 minutes with pip) and
@@ -38,13 +38,21 @@ check: $(STAMP)
 test-fast: $(STAMP)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -m "not slow"
 
+# The public board (.streamlit/config.toml hides the toolbar and Deploy button), the operator's board
+# (Label and Runs pages; needs leaderboard.operator_snapshot in the config) and the static site.
 leaderboard: $(STAMP)
-	MMWATCH_SNAPSHOT=leaderboard.duckdb $(BIN)/streamlit run leaderboard/app.py \
-		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
+	MMWATCH_SNAPSHOT=leaderboard.duckdb $(BIN)/streamlit run leaderboard/app.py --server.headless true
+
+operator-board: $(STAMP)
+	MMWATCH_SNAPSHOT=operator.duckdb $(BIN)/streamlit run leaderboard/app.py --server.headless true --server.port 8502
+
+site: $(STAMP)
+	$(BIN)/mmwatch export-site site --force
 
 bench: $(STAMP)
-	set -e; for f in benchmarks/*.py; do [ "$$f" = benchmarks/__init__.py ] && continue; echo "== $$f"; $(BIN)/python $$f; done; \
+	set -e; for f in benchmarks/*.py; do case $$f in benchmarks/__init__.py|benchmarks/synthetic_store.py) continue;; esac; \
+		echo "== $$f"; $(BIN)/python $$f; done; \
 		echo "== benchmarks/reliability"; $(BIN)/python -m benchmarks.reliability
 
 clean:
-	rm -rf mmwatch.duckdb* leaderboard.duckdb* artifacts results demo-models .prefect
+	rm -rf mmwatch.duckdb* leaderboard.duckdb* operator.duckdb* artifacts results demo-models .prefect site

@@ -28,11 +28,11 @@ def leaderboard_table(snapshot: Path) -> Table:
                f"target {meta.target_judge or '?'}")
     table = Table(title=term(f"{meta.title} — ASR per attack, rates with 95% Wilson intervals", "table.title"),
                   caption=term(caption, "table.caption"))
-    for col in ("#", "model", "lineage", "safety", *[f"ASR {a}" for a in attacks], "any-attack ASR",
+    for col in ("#", "model", "lineage", "revision", "safety", *[f"ASR {a}" for a in attacks], "any-attack ASR",
                 "over-refusal", "utility", "n harm/benign/util"):
         table.add_column(term(col), overflow="fold")
     for row in ranking.itertuples(index=False):
-        cells: list[str | Text] = [str(row.rank), term(row.model), term(row.lineage),
+        cells: list[str | Text] = [str(row.rank), term(row.model), term(row.lineage), term(row.revision),
                                    data.format_interval(row.safety, row.safety_lo, row.safety_hi)]
         for attack in attacks:
             hit = plain[(plain["model_id"] == row.model_id) & (plain["attack"] == attack)]

@@ -252,14 +252,31 @@ async def _judge_rows(judge_plugin: JudgePlugin, rows: Sequence[LabelledRow], co
 def run_calibration(judge_name: str, judge_params: dict[str, Any] | None, labels_path: Path | str,
                     concurrency: int = 8) -> CalibrationReport:
     """What `mmwatch calibrate JUDGE --labels FILE.csv` runs: build the judge, read, compare."""
+    rows = read_labels(labels_path)  # a bad file fails before any judge model is built
+    return calibrate_rows(judge_name, judge_params, rows, concurrency)
+
+
+def calibrate_rows(judge_name: str, judge_params: dict[str, Any] | None, rows: Sequence[LabelledRow],
+                   concurrency: int = 8) -> CalibrationReport:
+    """Build the judge, compare it with labelled rows (a file's, or the store's), close it again."""
     from mmwatch.plugins import close_plugin, judges
 
-    rows = read_labels(labels_path)  # a bad file fails before any judge model is built
     plugin = judges.build(judge_name, judge_params or {})
     try:
         return calibrate(plugin, rows, concurrency)
     finally:
         close_plugin(plugin.obj)
+
+
+def one_family(rows: Sequence[LabelledRow], family: LabelFamily | None) -> list[LabelledRow]:
+    """The rows of one label family: the one asked for, else the only one there is."""
+    found = {FAMILY[r.label] for r in rows}
+    if family is None:
+        if len(found) > 1:
+            raise LabelsError("the stored labels mix refusal/compliance with unsafe/safe: choose one with --family "
+                              + " or --family ".join(sorted(f.value for f in found)))
+        return list(rows)
+    return [r for r in rows if FAMILY[r.label] is family]
 
 
 def format_report(report: CalibrationReport) -> Table:

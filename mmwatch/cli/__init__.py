@@ -2,7 +2,8 @@
 
 # The docstring above is the `mmwatch --help` text. The commands live by concern: cycle.py runs the
 # nightly cycle (run, demo, watch); browse.py shows what mmwatch knows (models, benchmarks, discover,
-# preview, table); tools.py holds the rest (serve, calibrate, deploy, export-images, make-tiny-model).
+# preview, table); site.py writes the snapshot out (export-site, export); tools.py holds the rest (serve,
+# calibrate, deploy, export-images, make-tiny-model).
 # This module holds what they share, and imports them at its end so that their commands register
 # (the explicit types below let mypy follow that import cycle).
 
@@ -53,8 +54,8 @@ def main() -> None:
 
 
 # Last, so that the command modules find everything above when their decorators run.
-from mmwatch.cli import alerts, browse, cycle, tools  # noqa: E402
+from mmwatch.cli import alerts, browse, cycle, site, tools  # noqa: E402
 from mmwatch.cli.cycle import run, schedule_cycles  # noqa: E402
 
 __all__ = ["DEFAULT_CONFIG", "ConfigOption", "alerts", "app", "benchmarks_app", "browse", "console", "cycle", "err", "main",
-           "models_app", "run", "schedule_cycles", "tools"]
+           "models_app", "run", "schedule_cycles", "site", "tools"]

@@ -182,8 +182,12 @@ def demo(config: ConfigOption = DEFAULT_CONFIG) -> None:
             console.print(f"built tiny random {spec.arch} model at {spec.path}")
     report = _run_cycle(config, cfg)
     _print_table(Path(report.snapshot))
-    console.print("\nOpen the web leaderboard with [bold]make leaderboard[/] "
-                  f"(streamlit, reads {report.snapshot}).")
+    console.print("\nOpen the public web leaderboard with [bold]make leaderboard[/] "
+                  f"(streamlit, reads {report.snapshot}).", highlight=False)
+    if cfg.leaderboard.operator_snapshot is not None:
+        console.print(f"The team's board, with answers, Label and Runs pages: [bold]make operator-board[/] "
+                      f"(reads {cfg.leaderboard.operator_snapshot}).", highlight=False)
+    console.print("The static public site: [bold]make site[/] (mmwatch export-site site).", highlight=False)
 
 
 def schedule_cycles(scheduler: Any, config_path: Path, cron: str) -> Any:

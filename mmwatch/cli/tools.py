@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
+from mmwatch.analysis.labels import LabelFamily, LabelledRow
 from mmwatch.cli import DEFAULT_CONFIG, ConfigOption, _load, app, console, err
+from mmwatch.config import RunConfig
+
+if TYPE_CHECKING:
+    from mmwatch.analysis.calibration import CalibrationReport
 
 
 @app.command("make-tiny-model")
@@ -36,37 +42,71 @@ def serve(checkpoint: str, port: Annotated[int, typer.Option(help="port on 127.0
 
 
 @app.command()
-def calibrate(judge: str, labels: Annotated[Path, typer.Option(help="CSV: prompt,response,label[,image]")],
+def calibrate(judge: str,
+              labels: Annotated[Path | None, typer.Option(help="CSV: prompt,response,label[,image]; without it, "
+                                                          "the labels stored in the config's store")] = None,
               param: Annotated[list[str] | None, typer.Option("--param", "-p", help="judge parameter KEY=VALUE")] = None,
               config: Annotated[Path | None, typer.Option("--config", "-c",
-                                help="also store the labels and the result in this config's store")] = None) -> None:
+                                help="also store the labels and the result in this config's store")] = None,
+              source: Annotated[str | None, typer.Option(help="stored labels of one source only (e.g. leaderboard, "
+                                                         "the Label page's)")] = None,
+              family: Annotated[LabelFamily | None, typer.Option(help="stored labels of one family, where the store "
+                                                                 "holds both")] = None) -> None:
     """Measure a judge against human labels: accuracy, Cohen's kappa, sensitivity, specificity."""
-    import hashlib
-
-    from mmwatch.analysis.calibration import format_report, run_calibration
-    from mmwatch.analysis.labels import LabelsError
+    from mmwatch.analysis.calibration import calibrate_rows, format_report
+    from mmwatch.analysis.labels import LabelsError, read_labels
     from mmwatch.registry import PluginParamsError, UnknownPluginError
 
+    if labels is None and config is None:
+        err.print("[red]give --labels FILE.csv, or --config CONFIG to use the labels in its store[/]", highlight=False)
+        raise typer.Exit(code=2)
     cfg = _load(config) if config else None
     params = dict(p.split("=", 1) for p in (param or []) if "=" in p)
     try:
-        report = run_calibration(judge, params, labels)
+        rows = read_labels(labels) if labels is not None else _stored_labels(cfg, source, family)
+        report = calibrate_rows(judge, params, rows)
     except (LabelsError, UnknownPluginError, PluginParamsError, FileNotFoundError) as exc:
         err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(code=2) from None
     console.print(format_report(report))
     if cfg is not None:
-        from mmwatch.analysis.labels import read_labels
-        from storage.calibrations import save_calibration
-        from storage.labels import add_labels
-        from storage.store import DuckDBStore
+        _store_calibration(cfg, judge, report, labels, rows, source)
 
-        digest = hashlib.sha256(labels.read_bytes()).hexdigest()
-        with DuckDBStore(cfg.store.path, cfg.store.artifacts) as store:
-            added = add_labels(store, read_labels(labels), source=str(labels))
-            save_calibration(store, judge, report, str(labels), digest)
-        console.print(f"stored {added} human label(s) and the calibration in {cfg.store.path}; the next "
-                      "publish shows ASR corrected for this judge when it is the safety judge")
+
+def _stored_labels(cfg: RunConfig | None, source: str | None, family: LabelFamily | None) -> list[LabelledRow]:
+    """The human labels in the config's store (the Label page's and imported files'), one family."""
+    from mmwatch.analysis.calibration import one_family
+    from storage.labels import labels as stored
+    from storage.store import DuckDBStore
+
+    assert cfg is not None
+    if not Path(cfg.store.path).is_file():
+        raise FileNotFoundError(f"no store at {cfg.store.path}: nothing labelled yet")
+    with DuckDBStore(cfg.store.path, cfg.store.artifacts) as store:
+        return one_family(stored(store, source), family)
+
+
+def _store_calibration(cfg: RunConfig, judge: str, report: CalibrationReport, labels: Path | None,
+                       rows: Sequence[LabelledRow], source: str | None) -> None:
+    """Keep the result (and a file's labels) in the store: the next publish corrects ASR with it."""
+    import hashlib
+    import json
+
+    from storage.calibrations import save_calibration
+    from storage.labels import add_labels
+    from storage.store import DuckDBStore
+
+    with DuckDBStore(cfg.store.path, cfg.store.artifacts) as store:
+        if labels is not None:
+            digest, where = hashlib.sha256(labels.read_bytes()).hexdigest(), str(labels)
+            added = add_labels(store, rows, source=str(labels))
+            console.print(f"stored {added} human label(s) in {cfg.store.path}", highlight=False)
+        else:  # the stored labels as they are now: which rows, with which label
+            ids = sorted(f"{r.where}:{r.label.value}" for r in rows)
+            digest, where = hashlib.sha256(json.dumps(ids).encode()).hexdigest(), f"store:{source or 'all'}"
+        save_calibration(store, judge, report, where, digest)
+    console.print("stored the calibration; the next publish shows ASR corrected for this judge when it is the "
+                  "safety judge", highlight=False)
 
 
 @app.command()
