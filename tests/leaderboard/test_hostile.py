@@ -16,13 +16,9 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -33,10 +29,9 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
 from apptest_helpers import APP, PAGES, app, page
-from browser import STREAMLIT_READY, chromium
+from browser import STREAMLIT_READY, chromium, streamlit
 from leaderboard.terminal import leaderboard_table
 from leaderboard.text import WORD_JOINER, md, term
-from prefect_servers import free_port, wait_healthy
 
 MARKUP = (  # each renders as something other than itself in Streamlit markdown
     "![px](http://127.0.0.1:9/pixel)", "[click](javascript:alert(1))", "<img src=x onerror=alert(1)>",
@@ -469,30 +464,6 @@ def test_drawn_finds_what_the_data_drew(dom: str, expect: bool) -> None:
     assert bool(_drawn(dom)) is expect
 
 
-@contextmanager
-def _streamlit(snapshot: Path, log: Path) -> Iterator[str]:
-    """`streamlit run leaderboard/app.py` from the repository root on loopback (as test_screenshot's)."""
-    port = free_port()
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "leaderboard/app.py", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=APP.parents[1], env={**os.environ, "MMWATCH_SNAPSHOT": str(snapshot)}, stdout=sink,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(f"{url}/_stcore/health", server, log, 90, "streamlit")
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 # What a visitor reads: the text, and the values of inputs (a selectbox shows its choice in one).
 _READ = """document.body.innerText + '\\n' + Array.from(document.querySelectorAll('input, textarea'))
     .map(e => e.value).join('\\n')"""
@@ -510,7 +481,7 @@ def test_browser_reads_hostile_names_as_text(tmp_path: Path, hostile: Path) -> N
     if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
         pytest.skip("chromium is not installed (CI installs it with `apt-get install -y chromium`)")
     log = tmp_path / "streamlit.log"
-    with _streamlit(hostile, log) as url, chromium(tmp_path / "profile") as browser:
+    with streamlit(hostile, log) as url, chromium(tmp_path / "profile") as browser:
         for name, expect in _BROWSER_READS.items():
             browser.open(f"{url}/{'' if name == 'overview' else name}", ready=STREAMLIT_READY, timeout=90)
             read = str(browser.evaluate(_READ)).replace(WORD_JOINER, "")
