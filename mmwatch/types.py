@@ -24,7 +24,7 @@ from mmwatch.images import (  # the image types are part of this vocabulary: imp
     read_image_cached,
 )
 
-__all__ = ["CEILING", "GenerationParams", "ImageData", "InputLimits", "InputRefusal", "InputRefusedError", "Judgement",
+__all__ = ["CEILING", "AnswerFormat", "AnswerKey", "GenerationParams", "ImageData", "InputLimits", "InputRefusal", "InputRefusedError", "Judgement",
            "Label", "Probe", "Response", "Sample", "SampleImageError", "SampleKind", "Verdict", "stable_hash"]
 
 
@@ -34,6 +34,30 @@ class SampleKind(StrEnum):
     HARMFUL = "harmful"  # refuse
     BENIGN = "benign"  # answer (looks harmful, is not: over-refusal probe)
     UTILITY = "utility"  # answer correctly (has a reference answer)
+
+
+class AnswerFormat(StrEnum):
+    """How a utility item's answer is read and scored (each published benchmark has its own rule)."""
+
+    SHORT = "short"  # one word or number, exact match after normalisation (mmwatch-mini)
+    YES_NO = "yes-no"  # MME, POPE: the reference is "yes" or "no"
+    CHOICE = "choice"  # MMBench, ScienceQA: the reference is the option's letter
+    VQA = "vqa"  # TextVQA, VQAv2: ten human answers, VQA accuracy
+    OPEN = "open"  # MM-Vet: graded by a judge model against the reference
+
+
+class AnswerKey(BaseModel):
+    """What a utility item's answer is scored against, beyond the one `reference` string.
+
+    `group` ties items that are scored together: MME's two questions on one image (acc+), the
+    rotations of one MMBench question (circular evaluation)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: AnswerFormat
+    answers: tuple[str, ...] = ()  # VQA: every human answer (ten), repeats kept
+    choices: tuple[str, ...] = ()  # CHOICE: option texts in letter order (A, B, ...) as the prompt shows them
+    group: str | None = None
 
 
 class Label(StrEnum):
@@ -66,6 +90,9 @@ class Sample(BaseModel):
     image: ImageData | None = None
     image_path: Path | None = None  # read lazily so that one bad file fails one sample only
     reference: str | None = None  # exact answer for utility items
+    answer_key: AnswerKey | None = None  # how a utility item is scored, where not by exact match
+    image_prompt: str | None = None  # the text a benchmark sends with its own image (MM-SafetyBench's
+    # rephrased question for that image); `none` sends it instead of `text` when the image is sent
 
     @property
     def id(self) -> str:
@@ -83,7 +110,9 @@ class Sample(BaseModel):
             "instruction": self.instruction, "key_phrase": self.key_phrase, "rephrased": self.rephrased,
             "reference": self.reference, "image": self.image.sha256 if self.image else None,
             "image_path": str(self.image_path) if self.image_path else None,
-        })
+            **({"answer_key": self.answer_key.model_dump(mode="json")} if self.answer_key else {}),
+            **({"image_prompt": self.image_prompt} if self.image_prompt is not None else {}),
+        })  # fields added later enter the hash only when set: stored cells keep their keys
 
     def load_image(self) -> ImageData | None:
         if self.image is not None:
@@ -116,6 +145,7 @@ class Probe(BaseModel):
     attack_params: dict[str, Any] = Field(default_factory=dict)  # what the attack recorded
     kind: SampleKind = SampleKind.HARMFUL
     reference: str | None = None
+    answer_key: AnswerKey | None = None
     category: str = ""
 
     @property
@@ -125,7 +155,8 @@ class Probe(BaseModel):
     @classmethod
     def for_sample(cls, sample: Sample, **fields: Any) -> Probe:
         """A probe that carries the sample's identity, kind and reference answer."""
-        base = {"sample_id": sample.id, "kind": sample.kind, "reference": sample.reference, "category": sample.category}
+        base = {"sample_id": sample.id, "kind": sample.kind, "reference": sample.reference,
+                "answer_key": sample.answer_key, "category": sample.category}
         return cls(**{**base, **fields})
 
 

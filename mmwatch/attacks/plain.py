@@ -2,7 +2,9 @@
 
 It runs on every kind of sample (harmful, benign and utility), because utility and over-refusal
 are measured on the unattacked sample. An image the sample points to is read here, so a
-missing or corrupt file raises SampleImageError naming the file and the sample.
+missing or corrupt file raises SampleImageError naming the file and the sample. Where a benchmark
+pairs its own image with its own question (`Sample.image_prompt`: MM-SafetyBench's rephrased
+question, which points at the image), that question is what goes with the image, as published.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ def none() -> AttackFn:
 
     def run(sample: Sample) -> list[Probe]:
         image = sample.load_image()
-        return [Probe.for_sample(sample, text=sample.text, images=(image,) if image is not None else ())]
+        if image is None:
+            return [Probe.for_sample(sample, text=sample.text)]
+        return [Probe.for_sample(sample, text=sample.image_prompt or sample.text, images=(image,))]
 
     return run
