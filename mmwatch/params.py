@@ -3,7 +3,8 @@
 `concurrency: eight` in a config, or `-p tiny=false` on the command line, must fail (or be read)
 when the config is loaded, naming the parameter and the type it wants, not deep inside a run as
 "'<' not supported between 'str' and 'int'". A string given for a parameter of another type (the
-command line gives only strings) is converted; any other value is checked but kept as given, so
+command line gives only strings) is converted: "false" for a bool, "3" for an int, and "a,b" for a
+list (its items split at commas, then converted); any other value is checked but kept as given, so
 the specs, and the hashes of stored results, stay what they were.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
+import types
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +21,8 @@ from typing import Any
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 _LAX = ConfigDict(arbitrary_types_allowed=True)
+_QUALIFIED = re.compile(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)")  # mmwatch.x.Variant -> Variant
+_SEQUENCES = (list, tuple, set, frozenset)
 
 
 class ParamTypeError(ValueError):
@@ -48,7 +53,25 @@ def _adapters(factory: Callable[..., Any]) -> dict[str, tuple[Any, TypeAdapter[A
 
 def type_name(hint: Any) -> str:
     text = getattr(hint, "__name__", None) if not typing.get_args(hint) else None
-    return text or str(hint).replace("typing.", "").replace("pathlib.", "")
+    return text or _QUALIFIED.sub(r"\1", str(hint))
+
+
+def _takes_sequence(hint: Any) -> bool:
+    """Whether the hint accepts a list (`list[str]`, `list[X] | None`): a string may then be split."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_takes_sequence(arg) for arg in typing.get_args(hint))
+    return origin in _SEQUENCES or hint in _SEQUENCES
+
+
+def _validate(adapter: TypeAdapter[Any], hint: Any, value: Any) -> Any:
+    """The value as the declared type; a string for a list parameter is read as comma-separated items."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        if not (isinstance(value, str) and _takes_sequence(hint)):
+            raise
+    return adapter.validate_python([item.strip() for item in value.split(",") if item.strip()])
 
 
 def checked_params(factory: Callable[..., Any], params: dict[str, Any], where: str) -> dict[str, Any]:
@@ -60,7 +83,7 @@ def checked_params(factory: Callable[..., Any], params: dict[str, Any], where: s
             continue
         hint, adapter = adapters[name]
         try:
-            converted = adapter.validate_python(value)
+            converted = _validate(adapter, hint, value)
         except ValidationError as exc:
             why = exc.errors()[0]["msg"] if exc.errors() else str(exc)
             raise ParamTypeError(f"{where} parameter {name}: expected {type_name(hint)}, got {value!r} ({why})") from None

@@ -93,6 +93,8 @@ class Sample(BaseModel):
     answer_key: AnswerKey | None = None  # how a utility item is scored, where not by exact match
     image_prompt: str | None = None  # the text a benchmark sends with its own image (MM-SafetyBench's
     # rephrased question for that image); `none` sends it instead of `text` when the image is sent
+    image_text: str | None = None  # text written in the sample's own image (MM-SafetyBench TYPO's key
+    # phrase), so a judge is told what the model was shown
 
     @property
     def id(self) -> str:
@@ -112,6 +114,7 @@ class Sample(BaseModel):
             "image_path": str(self.image_path) if self.image_path else None,
             **({"answer_key": self.answer_key.model_dump(mode="json")} if self.answer_key else {}),
             **({"image_prompt": self.image_prompt} if self.image_prompt is not None else {}),
+            **({"image_text": self.image_text} if self.image_text is not None else {}),
         })  # fields added later enter the hash only when set: stored cells keep their keys
 
     def load_image(self) -> ImageData | None:

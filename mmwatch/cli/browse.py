@@ -3,6 +3,7 @@ the revisions discovery finds, and the published leaderboard (`table`)."""
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -68,7 +69,7 @@ def benchmarks_list() -> None:
         table.add_column(col, overflow="fold")
     for name in plugins.benchmarks.names():
         info = plugins.benchmarks.info(name)
-        params = ", ".join(f"{k}={v!r}" if v is not None else k for k, v in info.parameters().items())
+        params = ", ".join(f"{k}={_shown(v)!r}" if v is not None else k for k, v in info.parameters().items())
         table.add_row(name, str(info.version), info.description, params)
     console.print(table)
 
@@ -87,8 +88,8 @@ def benchmarks_show(name: str, param: Annotated[list[str] | None, typer.Option(
     from mmwatch.registry import PluginParamsError, UnknownPluginError
     from mmwatch.types import InputLimits
 
-    params = dict(p.split("=", 1) for p in (param or []) if "=" in p)
     try:
+        params = loader_params(param or [], name)
         loaded = plugins.benchmarks.build(name, params).obj
         screen = ImageScreen(loaded, InputLimits(), name)  # images confined and bounded, as a run reads them
         samples = list(screen)
@@ -111,6 +112,22 @@ def benchmarks_show(name: str, param: Annotated[list[str] | None, typer.Option(
         image = " [image]" if sample.image is not None or sample.image_path else ""
         console.print(f"{sample.id} ({sample.kind.value}, {sample.category}){image}: {sample.text}", highlight=False,
                       markup=False)
+
+
+def loader_params(items: list[str], name: str) -> dict[str, str]:
+    """`-p KEY=VALUE` items as given (strings): the loader's signature types them when it is built."""
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"benchmark {name!r}: parameter {item!r} is not KEY=VALUE")
+        params[key.strip()] = value
+    return params
+
+
+def _shown(value: object) -> object:
+    """A default as a config would write it (an enum's value, not its repr)."""
+    return value.value if isinstance(value, Enum) else value
 
 
 @app.command()
