@@ -76,3 +76,19 @@ def test_judges_are_utility_only() -> None:
 def test_exact_match_keeps_its_behaviour_for_short_answers(key: AnswerKey | None) -> None:
     assert _judge("exact-match", "Three.", "3", key).label is Label.CORRECT
     assert _judge("exact-match", "There are three circles.", "3", key).label is Label.INCORRECT
+
+
+def test_utility_answers_scores_each_item_by_its_own_format() -> None:
+    """One utility judge for a run that mixes formats: each probe by its answer key's rule."""
+    yes_no = AnswerKey(format=AnswerFormat.YES_NO)
+    assert _judge("utility-answers", "It is red, so yes.", "yes", yes_no).label is Label.CORRECT
+    assert _judge("utility-answers", "B. A dog", "B", MMB_KEY).label is Label.CORRECT
+    vqa = _judge("utility-answers", "Stop", "stop", VQA_KEY)
+    assert vqa.label is Label.CORRECT and vqa.score == pytest.approx(0.9)
+    short = AnswerKey(format=AnswerFormat.SHORT)
+    assert _judge("utility-answers", "Three.", "3", short).label is Label.CORRECT  # exact match's rule
+    assert _judge("utility-answers", "Three.", "3", None).label is Label.CORRECT  # no key: exact match too
+    assert _judge("utility-answers", "so yes", "3", None).label is Label.INCORRECT
+    open_key = AnswerKey(format=AnswerFormat.OPEN)
+    graded = _judge("utility-answers", "A long answer", "gold", open_key)
+    assert graded.label is Label.UNSCORED and "judge model" in graded.rationale
