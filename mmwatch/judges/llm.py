@@ -49,6 +49,7 @@ FIELDS = frozenset({"request", "response", "instruction", "image_note"})
 MAX_RAW = 300  # characters of an unparseable reply kept in the rationale
 NO_IMAGE = "judged without an image: the probe has none"
 IMAGE_TEXT_PARAMS = ("instruction", "phrase")  # attack_params that hold the text drawn into the image
+ORIGINAL_REQUEST_PARAM = "question"  # the sample's own question, where the probe sends a paired rephrasing
 _LABEL_LINE = re.compile(r"^\W*(?:final\s+)?(?:verdict|answer|label|class|classification|output|assessment|"
                          r"result|decision)\W*[:=\-]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 
@@ -110,9 +111,12 @@ def _contradicts(words: list[str], key: str, answers: Mapping[str, Any]) -> bool
 
 
 def request_text(probe: Probe) -> str:
-    """What the model was asked: the probe's text plus any text the attack drew into the image."""
+    """What the model was asked: the probe's text plus any text the attack drew into the image, and
+    the original request where the text only points at a benchmark's own image (attacks/plain.py)."""
     shown = [str(probe.attack_params[k]) for k in IMAGE_TEXT_PARAMS if probe.attack_params.get(k)]
-    return probe.text + "".join(f"\n[Text shown in the image: {s}]" for s in shown)
+    asked = probe.text + "".join(f"\n[Text shown in the image: {s}]" for s in shown)
+    original = probe.attack_params.get(ORIGINAL_REQUEST_PARAM)
+    return asked + (f"\n[The original request: {original}]" if original and original != probe.text else "")
 
 
 def judge_model_adapter(judge_model: dict[str, Any] | None, who: str) -> ModelAdapter:
