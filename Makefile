@@ -28,7 +28,7 @@ demo: $(STAMP)
 # The suite starts dozens of Python processes (servers, workers, flow runs): let the first one
 # write bytecode for the rest, even where PYTHONDONTWRITEBYTECODE is set (uv installs none).
 # Two test processes: much of the suite waits on servers and workers it starts, so the two cores
-# stay busy (about 8 minutes instead of 13 on this machine).
+# stay busy (about 6 minutes on this machine when it is otherwise quiet).
 test: $(STAMP)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n 2 --dist worksteal
 

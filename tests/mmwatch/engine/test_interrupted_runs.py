@@ -80,7 +80,7 @@ def db_rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
 
 @pytest.fixture
 def slow_config(tmp_path: Path, fault_endpoint: Callable[..., FaultEndpoint]) -> tuple[Path, FaultEndpoint]:
-    server = fault_endpoint(Scripted([], then=Fault.SLOW), slow_s=0.25,
+    server = fault_endpoint(Scripted([], then=Fault.SLOW), slow_s=0.6,  # ~7 s of answers: a loaded machine still stops it mid-run
                             answer=lambda r: f"Sure. {SECRET} is what you sent me.")
     config = tmp_path / "c.yaml"
     config.write_text(CONFIG.format(tmp=tmp_path, url=server.url, samples=SAMPLES))
