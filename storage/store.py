@@ -34,7 +34,7 @@ from mmwatch.records import (
     StoredAnswer,
 )
 from mmwatch.store import Store
-from mmwatch.types import ImageData, Probe, Response, Sample, SampleKind, Verdict
+from mmwatch.types import AnswerKey, ImageData, Probe, Response, Sample, SampleKind, Verdict
 from storage import alerts as alert_rows
 from storage import ingest, metrics, outcomes, shards, snapshot
 from storage.artifacts import ArtifactStore
@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 _MODELS_SQL = ("SELECT lineage, revision, label, source, adapter, adapter_params, order_key, discovered_at, "
                "status, {canary} FROM models ORDER BY lineage, order_key, label")
-_SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference")
+_SAMPLE_COLUMNS = ("sample_id", "benchmark", "source_id", "category", "kind", "text", "image_sha", "reference",
+                   "answer_key")
 
 
 def _models(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
@@ -233,7 +234,8 @@ class DuckDBStore:
         rows = []
         for s in samples:
             sha = self.put_image(s.image) if s.image is not None else None
-            rows.append([s.id, s.benchmark, s.source_id, s.category, s.kind.value, s.text, sha, s.reference])
+            rows.append([s.id, s.benchmark, s.source_id, s.category, s.kind.value, s.text, sha, s.reference,
+                         s.answer_key.model_dump_json() if s.answer_key is not None else None])
         insert_rows(self.con, "samples", _SAMPLE_COLUMNS, rows, verb="INSERT OR REPLACE")
 
     # --- plans and cells ----------------------------------------------------------------
@@ -314,7 +316,7 @@ class DuckDBStore:
         sql = (
             "SELECT c.cell_key, c.sample_id, c.probe_index, c.probe_system, c.probe_text, c.probe_target, "
             "c.probe_params, s.kind, s.reference, s.category, c.response_text, c.tokens_in, c.tokens_out, "
-            "c.latency_s, c.probe_images FROM plan_cells p JOIN cells c USING (cell_key) "
+            "c.latency_s, c.probe_images, s.answer_key FROM plan_cells p JOIN cells c USING (cell_key) "
             "JOIN samples s USING (sample_id) WHERE p.plan_id = ? AND c.error IS NULL AND NOT EXISTS "
             "(SELECT 1 FROM verdicts v WHERE v.cell_key = c.cell_key AND v.judge = ? AND v.judge_version = ?)"
         )
@@ -329,7 +331,8 @@ class DuckDBStore:
             images = tuple(self.get_image(sha) for sha in row[14] or ()) if with_images else ()
             probe = Probe(sample_id=row[1], index=row[2], system=row[3], text=row[4] or "", target=row[5],
                           attack_params=json.loads(row[6] or "{}"), kind=SampleKind(row[7]),
-                          reference=row[8], category=row[9], images=images)
+                          reference=row[8], category=row[9], images=images,
+                          answer_key=AnswerKey.model_validate_json(row[15]) if row[15] else None)
             response = Response(text=row[10] or "", tokens_in=row[11], tokens_out=row[12], latency_s=row[13])
             out.append(StoredAnswer(cell_key=row[0], probe=probe, response=response))
         return out

@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import pytest
 from judge_stand_in import StandIn, stand_in
+from utility_files import b64, write_json, write_tsv
 from PIL import Image
 
 from adapters.tiny import make_tiny_model
@@ -247,10 +248,64 @@ def _hf_dataset(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {"dataset": "org/set", "columns": {"text": "prompt", "kind": "label"}}
 
 
+def _mmbench(tmp: Path) -> dict[str, Any]:
+    header = ["index", "question", "hint", "A", "B", "answer", "category", "image"]
+    path = write_tsv(tmp / "MMBench_DEV_EN.tsv", header,
+                     [["0", "Which colour?", "", "red", "blue", "A", "color", b64()],
+                      ["1", "Which shape?", "", "round", "square", "", "shape", "0"]])
+    return {"path": str(path), "circular": False}  # one sample per good row (circular: one per rotation)
+
+
+def _mme(tmp: Path) -> dict[str, Any]:
+    header = ["index", "category", "image_path", "question", "answer", "image"]
+    return {"path": str(write_tsv(tmp / "MME.tsv", header, [
+        ["0", "color", "0.jpg", "Is it red? Please answer yes or no.", "Yes", b64()],
+        ["1", "color", "0.jpg", "Is it blue? Please answer yes or no.", "No", "not base64!" * 8]]))}
+
+
+def _pope(tmp: Path) -> dict[str, Any]:
+    return {"path": str(write_tsv(tmp / "POPE.tsv", ["index", "image", "question", "answer", "category"], [
+        ["1", b64(), "Is there a dog in the image?", "yes", "random"],
+        ["2", "1", "Is there a cat in the image?", "perhaps", "random"]]))}
+
+
+def _textvqa(tmp: Path) -> dict[str, Any]:
+    answers = ["stop"] * 10
+    write_json(tmp / "TextVQA_0.5.1_val.json", {"data": [
+        {"question_id": 1, "question": "What does the sign say?", "image_id": "a1", "answers": answers},
+        {"question_id": 2, "question": "What brand?", "image_id": "a1", "answers": []}]})
+    return {"path": str(tmp / "TextVQA_0.5.1_val.json"), "images": str(tmp)}
+
+
+def _vqav2(tmp: Path) -> dict[str, Any]:
+    write_json(tmp / "questions.json", {"data_subtype": "val2014", "questions": [
+        {"question_id": 1, "image_id": 1, "question": "How many dogs?"},
+        {"question_id": 2, "image_id": 1, "question": "Is it sunny?"}]})
+    write_json(tmp / "annotations.json", {"annotations": [
+        {"question_id": 1, "answer_type": "number", "answers": [{"answer": "2", "answer_id": i} for i in range(10)]}]})
+    return {"path": str(tmp / "questions.json"), "annotations": str(tmp / "annotations.json"), "images": str(tmp)}
+
+
+def _scienceqa(tmp: Path) -> dict[str, Any]:
+    good = {"question": "Which is a mammal?", "choices": ["cat", "trout"], "answer": 0, "hint": "",
+            "image": "image.png", "split": "test", "subject": "natural science"}
+    write_json(tmp / "problems.json", {"1": good, "2": {**good, "answer": 5}})
+    return {"path": str(tmp / "problems.json"), "images": str(tmp)}
+
+
+def _mmvet(tmp: Path) -> dict[str, Any]:
+    write_json(tmp / "mm-vet.json", {
+        "v1_0": {"imagename": "v1_0.png", "capability": ["rec"], "question": "What animal is this?", "answer": "cat"},
+        "v1_1": {"imagename": "v1_1.png", "capability": ["rec"], "question": "What colour is it?"}})
+    return {"path": str(tmp / "mm-vet.json"), "images": str(tmp)}
+
+
 MALFORMED: dict[str, Callable[..., dict[str, Any]]] = {
     "figstep-safebench": _figstep, "mm-safetybench": _mmsafetybench, "xstest": _xstest,
     "harmbench-multimodal": _harmbench, "mossbench": _mossbench, "vlguard": _vlguard, "siuo": _siuo,
     "jsonl": _jsonl, "table": _table, "hf-dataset": _hf_dataset,
+    "mmbench": _mmbench, "mme": _mme, "pope": _pope, "textvqa": _textvqa, "vqav2": _vqav2, "scienceqa": _scienceqa,
+    "mm-vet": _mmvet,
 }
 NO_EXTERNAL_ROWS = {"mmwatch-mini"}  # built-in data the project writes and tests itself (test_mini.py)
 
