@@ -82,6 +82,6 @@ def indirect_injection(
             "image_size": list(size),
         }
         return [Probe.for_sample(sample, text=question, images=(ImageData.from_pil(poster),), target=canary,
-                                 reference=None, attack_params=params)]
+                                 reference=None, answer_key=None, attack_params=params)]
 
     return run

@@ -35,6 +35,7 @@ def _reuse_stored(cell: PlannedCell, stored: StoredProbe, cache: ProbeCache) -> 
         if probe is None:
             return False
         probes.append(probe.model_copy(update={"kind": cell.sample.kind, "reference": cell.sample.reference,
+                                               "answer_key": cell.sample.answer_key,
                                                "category": cell.sample.category}))
     cache[cache_key(cell)] = probes
     return True
