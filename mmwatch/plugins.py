@@ -244,7 +244,9 @@ benchmarks: Registry[Iterable[Sample], BenchmarkTraits] = Registry(
     ("mmwatch.benchmarks.mini", "mmwatch.benchmarks.files", "mmwatch.benchmarks.figstep",
      "mmwatch.benchmarks.mmsafetybench", "mmwatch.benchmarks.xstest", "mmwatch.benchmarks.harmbench",
      "mmwatch.benchmarks.mossbench", "mmwatch.benchmarks.tabular", "mmwatch.benchmarks.vlguard",
-     "mmwatch.benchmarks.siuo"),
+     "mmwatch.benchmarks.siuo", "mmwatch.benchmarks.mmbench", "mmwatch.benchmarks.mme", "mmwatch.benchmarks.pope",
+     "mmwatch.benchmarks.textvqa", "mmwatch.benchmarks.vqav2", "mmwatch.benchmarks.scienceqa",
+     "mmwatch.benchmarks.mmvet"),
 )
 attacks: Registry[AttackFn | GradientAttackFn, AttackTraits] = Registry(
     "attack", AttackTraits(),
@@ -261,7 +263,9 @@ defenses: Registry[DefenseFn, DefenseTraits] = Registry(
 judges: Registry[JudgeFn, JudgeTraits] = Registry(
     "judge", JudgeTraits(),
     ("mmwatch.judges.refusal", "mmwatch.judges.target", "mmwatch.judges.exact", "mmwatch.judges.refusal_v2",
-     "mmwatch.judges.llm", "mmwatch.judges.llamaguard", "mmwatch.judges.ensemble"),
+     "mmwatch.judges.llm", "mmwatch.judges.llamaguard", "mmwatch.judges.harmbench_cls",
+     "mmwatch.judges.shieldgemma", "mmwatch.judges.ensemble",
+     "mmwatch.judges.formats", "mmwatch.judges.xstest_strmatch", "mmwatch.judges.harm_rules"),
 )
 sources: Registry[SourceFn, SourceTraits] = Registry(
     "discovery source", SourceTraits(),

@@ -268,6 +268,12 @@ def calibrate_rows(judge_name: str, judge_params: dict[str, Any] | None, rows: S
         close_plugin(plugin.obj)
 
 
+def compare_rows(judges: Sequence[tuple[str, dict[str, Any] | None]], rows: Sequence[LabelledRow],
+                 concurrency: int = 8) -> list[CalibrationReport]:
+    """Several judges on the same labelled rows, in the order given (the first is the baseline)."""
+    return [calibrate_rows(name, params, rows, concurrency) for name, params in judges]
+
+
 def one_family(rows: Sequence[LabelledRow], family: LabelFamily | None) -> list[LabelledRow]:
     """The rows of one label family: the one asked for, else the only one there is."""
     found = {FAMILY[r.label] for r in rows}
@@ -304,6 +310,38 @@ def format_report(report: CalibrationReport) -> Table:
     matrix.add_row(f"human {neg}", str(c.fp), str(c.tn))
     table.add_row("confusion", matrix, "", str(c.n))
     return table
+
+
+def format_comparison(reports: Sequence[CalibrationReport]) -> Table:
+    """One row per judge on the same labels; the last column is accuracy against the first judge's."""
+    from rich.table import Table
+
+    if not reports:
+        raise ValueError("no calibration reports to compare")
+    base = reports[0]
+    pos, neg = base.classes
+    table = Table(title=f"{len(reports)} judges against {base.rows} human {pos}/{neg} labels "
+                        f"(baseline: {base.judge} v{base.judge_version})")
+    for column in ("judge", "scored", "unscored", "accuracy", "95% interval", f"sensitivity ({pos})",
+                   f"specificity ({neg})", "kappa", "accuracy vs baseline"):
+        table.add_column(column)
+    for r in reports:
+        c = r.confusion
+        table.add_row(f"{r.judge} v{r.judge_version}", str(c.n), str(r.unscored), _pct(c.accuracy.value),
+                      _interval(c.accuracy.interval if c.n else None), _pct(c.sensitivity.value),
+                      _pct(c.specificity.value), "—" if c.kappa is None else f"{c.kappa:.2f}",
+                      _ratio(c.accuracy.value, base.confusion.accuracy.value))
+    return table
+
+
+def accuracy_ratio(value: float | None, baseline: float | None) -> float | None:
+    """value / baseline, None when either is missing or the baseline is 0."""
+    return None if value is None or not baseline else value / baseline
+
+
+def _ratio(value: float | None, baseline: float | None) -> str:
+    ratio = accuracy_ratio(value, baseline)
+    return "—" if ratio is None else f"{ratio:.2f}×"
 
 
 def _pct(value: float | None) -> str:

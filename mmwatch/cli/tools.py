@@ -42,35 +42,50 @@ def serve(checkpoint: str, port: Annotated[int, typer.Option(help="port on 127.0
 
 
 @app.command()
-def calibrate(judge: str,
+def calibrate(judges: Annotated[list[str], typer.Argument(help="judge(s): with several, one table compares them "
+                                                               "(the first is the baseline)")],
               labels: Annotated[Path | None, typer.Option(help="CSV: prompt,response,label[,image]; without it, "
                                                           "the labels stored in the config's store")] = None,
-              param: Annotated[list[str] | None, typer.Option("--param", "-p", help="judge parameter KEY=VALUE")] = None,
+              param: Annotated[list[str] | None, typer.Option("--param", "-p", help="judge parameter KEY=VALUE "
+                                                              "(one judge only)")] = None,
+              against: Annotated[str | None, typer.Option(help="baseline judge to compare with, e.g. "
+                                                          "refusal-keywords")] = None,
               config: Annotated[Path | None, typer.Option("--config", "-c",
                                 help="also store the labels and the result in this config's store")] = None,
               source: Annotated[str | None, typer.Option(help="stored labels of one source only (e.g. leaderboard, "
                                                          "the Label page's)")] = None,
               family: Annotated[LabelFamily | None, typer.Option(help="stored labels of one family, where the store "
                                                                  "holds both")] = None) -> None:
-    """Measure a judge against human labels: accuracy, Cohen's kappa, sensitivity, specificity."""
-    from mmwatch.analysis.calibration import calibrate_rows, format_report
+    """Measure judges against human labels: accuracy, Cohen's kappa, sensitivity, specificity.
+
+    `mmwatch calibrate harm-rules --against refusal-keywords --labels FILE.csv` (or several judges)
+    prints one table with each judge's accuracy as a ratio of the baseline's."""
+    from mmwatch.analysis.calibration import compare_rows, format_comparison, format_report
     from mmwatch.analysis.labels import LabelsError, read_labels
     from mmwatch.registry import PluginParamsError, UnknownPluginError
 
     if labels is None and config is None:
         err.print("[red]give --labels FILE.csv, or --config CONFIG to use the labels in its store[/]", highlight=False)
         raise typer.Exit(code=2)
+    if param and len(judges) > 1:
+        err.print("[red]--param applies to one judge: calibrate judges with parameters one at a time[/]",
+                  highlight=False)
+        raise typer.Exit(code=2)
     cfg = _load(config) if config else None
     params = dict(p.split("=", 1) for p in (param or []) if "=" in p)
+    chosen = [(name, params if i == 0 else None) for i, name in enumerate(judges)]
+    if against is not None:
+        chosen = [(against, None), *[(n, p) for n, p in chosen if n != against]]
     try:
         rows = read_labels(labels) if labels is not None else _stored_labels(cfg, source, family)
-        report = calibrate_rows(judge, params, rows)
+        reports = compare_rows(chosen, rows)
     except (LabelsError, UnknownPluginError, PluginParamsError, FileNotFoundError) as exc:
         err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(code=2) from None
-    console.print(format_report(report))
+    console.print(format_report(reports[0]) if len(reports) == 1 else format_comparison(reports))
     if cfg is not None:
-        _store_calibration(cfg, judge, report, labels, rows, source)
+        _store_calibration(cfg, [(name, report) for (name, _), report in zip(chosen, reports, strict=True)],
+                           labels, rows, source)
 
 
 def _stored_labels(cfg: RunConfig | None, source: str | None, family: LabelFamily | None) -> list[LabelledRow]:
@@ -86,7 +101,7 @@ def _stored_labels(cfg: RunConfig | None, source: str | None, family: LabelFamil
         return one_family(stored(store, source), family)
 
 
-def _store_calibration(cfg: RunConfig, judge: str, report: CalibrationReport, labels: Path | None,
+def _store_calibration(cfg: RunConfig, reports: Sequence[tuple[str, CalibrationReport]], labels: Path | None,
                        rows: Sequence[LabelledRow], source: str | None) -> None:
     """Keep the result (and a file's labels) in the store: the next publish corrects ASR with it."""
     import hashlib
@@ -104,8 +119,9 @@ def _store_calibration(cfg: RunConfig, judge: str, report: CalibrationReport, la
         else:  # the stored labels as they are now: which rows, with which label
             ids = sorted(f"{r.where}:{r.label.value}" for r in rows)
             digest, where = hashlib.sha256(json.dumps(ids).encode()).hexdigest(), f"store:{source or 'all'}"
-        save_calibration(store, judge, report, where, digest)
-    console.print("stored the calibration; the next publish shows ASR corrected for this judge when it is the "
+        for judge, report in reports:
+            save_calibration(store, judge, report, where, digest)
+    console.print(f"stored {len(reports)} calibration(s); the next publish shows ASR corrected for this judge when it is the "
                   "safety judge", highlight=False)
 
 
