@@ -24,8 +24,7 @@ def leaderboard_table(snapshot: Path) -> Table:
     meta = data.meta(path=snapshot)
     caption = (f"config {meta.config_hash or '?'} · plan {meta.plan_id or '?'} "
                f"({meta.plan_cells if meta.plan_cells is not None else '?'} cells) · "
-               f"judges: safety {meta.safety_judge or '?'}, utility {meta.utility_judge or '?'}, "
-               f"target {meta.target_judge or '?'}")
+               f"judges: {meta.judges_text()}")
     table = Table(title=term(f"{meta.title} — ASR per attack, rates with 95% Wilson intervals", "table.title"),
                   caption=term(caption, "table.caption"))
     for col in ("#", "model", "lineage", "revision", "safety", *[f"ASR {a}" for a in attacks], "any-attack ASR",

@@ -34,8 +34,7 @@ def run_page(title: str, main: Callable[[], None]) -> None:
 
 def provenance(meta: data.Meta) -> str:
     """Which run, judges, config and plan every number on the board is for (escaped markdown)."""
-    judges = (f" · judged by {md(meta.safety_judge)} (safety) / {md(meta.utility_judge)} (utility)"
-              f" / {md(meta.target_judge)} (target)") if meta.safety_judge else ""
+    judges = f" · judges: {md(meta.judges_text())}" if meta.safety_judge else ""
     plan = (f" · numbers for config {md(meta.config_hash)}, plan {md(meta.plan_id)} ({meta.plan_cells} cells)"
             if meta.config_hash else "")
     return (f"Published {md(meta.published_at or 'at an unknown time')} · run {md(meta.run_id or '—')}"

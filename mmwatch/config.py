@@ -252,7 +252,9 @@ class RunConfig(_Frozen):
     attacks: tuple[PluginRef, ...] = (PluginRef(name="none"),)
     defenses: tuple[PluginRef, ...] = (PluginRef(name="none"),)
     judges: tuple[PluginRef, ...] = Field(min_length=1)
-    safety_judge: str = Field(default="refusal-keywords", description="scores harmful and benign items")
+    safety_judge: str = Field(default="refusal-keywords", description="scores harmful items: attack success")
+    refusal_judge: str | None = Field(default=None, description="scores harmful and benign items: refusal rates "
+                                      "and over-refusal (default: the safety judge, when it judges refusal)")
     utility_judge: str = Field(default="exact-match", description="scores utility items")
     target_judge: str = Field(default="target-string", description="scores probes whose attack wants a string")
     generation: GenerationParams = GenerationParams()
@@ -289,9 +291,9 @@ class RunConfig(_Frozen):
     @model_validator(mode="after")
     def _headline_judges_listed(self) -> RunConfig:
         listed = [j.name for j in self.judges]
-        for role in ("safety_judge", "utility_judge"):
+        for role in ("safety_judge", "utility_judge", "refusal_judge"):
             name = getattr(self, role)
-            if name not in listed:
+            if name is not None and name not in listed:
                 raise ValueError(f"{role} {name!r} is not among judges (allowed: {', '.join(listed)})")
         return self
 
@@ -308,8 +310,8 @@ class RunConfig(_Frozen):
         return sorted(set(named) | set(self.secret_env))
 
     def role_judge(self, role: JudgeRole) -> str:
-        return {JudgeRole.SAFETY: self.safety_judge, JudgeRole.UTILITY: self.utility_judge,
-                JudgeRole.TARGET: self.target_judge}[role]
+        return {JudgeRole.SAFETY: self.safety_judge, JudgeRole.REFUSAL: self.refusal_judge or self.safety_judge,
+                JudgeRole.UTILITY: self.utility_judge, JudgeRole.TARGET: self.target_judge}[role]
 
     def judge_roles(self) -> JudgeRoles:
         """Each role's judge at the version this code registers: the verdicts every number counts."""

@@ -51,6 +51,7 @@ class Meta:
     show_responses: bool = False
     demo: bool = False  # meta demo = 'true', or a title that says "demo" (configs/demo.yaml)
     safety_judge: str | None = None
+    refusal_judge: str | None = None  # refusal rates and over-refusal; the safety judge in older snapshots
     utility_judge: str | None = None
     target_judge: str | None = None
     config_hash: str | None = None  # the config, and the plan of its cells, that every number counts
@@ -58,6 +59,12 @@ class Meta:
     plan_cells: int | None = None
     store: str | None = None  # operator snapshots: the primary store that human labels go to
     extra: dict[str, str] = field(default_factory=dict)
+
+    def judges_text(self) -> str:
+        """Which judge fills each role: every number on the board is one of theirs (plain text)."""
+        roles = (("safety", self.safety_judge), ("refusal", self.refusal_judge), ("utility", self.utility_judge),
+                 ("target", self.target_judge))
+        return ", ".join(f"{role} {name or '?'}" for role, name in roles)
 
     @property
     def operator(self) -> bool:
@@ -129,7 +136,7 @@ def _mode(rows: dict[str, str]) -> BoardMode:
 
 
 _KNOWN = {"title", "published_at", "run_id", "night", "snapshot_version", "mode", "show_responses", "demo",
-          "safety_judge", "utility_judge", "target_judge", "config_hash", "plan_id", "plan_cells", "store"}
+          "safety_judge", "refusal_judge", "utility_judge", "target_judge", "config_hash", "plan_id", "plan_cells", "store"}
 
 
 def meta(*, path: PathArg = None) -> Meta:
@@ -147,6 +154,7 @@ def meta(*, path: PathArg = None) -> Meta:
         show_responses=_is_true(rows.get("show_responses")),
         demo=_is_true(rows.get("demo")) or "demo" in title.lower().split(),
         safety_judge=rows.get("safety_judge"),
+        refusal_judge=rows.get("refusal_judge") or rows.get("safety_judge"),
         utility_judge=rows.get("utility_judge"),
         target_judge=rows.get("target_judge"),
         config_hash=rows.get("config_hash"),

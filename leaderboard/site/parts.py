@@ -58,8 +58,7 @@ def provenance(meta: data.Meta) -> Markup:
     """Where every number on the site comes from: publication, run, judges, config and plan."""
     cells = f" ({meta.plan_cells} cells)" if meta.plan_cells is not None else ""
     facts = [f"published {meta.published_at or '?'}", f"run {meta.run_id or '?'}", f"night {meta.night or '?'}",
-             f"judges: safety {meta.safety_judge or '?'}, utility {meta.utility_judge or '?'}, "
-             f"target {meta.target_judge or '?'}",
+             f"judges: {meta.judges_text()}",
              f"config {meta.config_hash or '?'}", f"plan {meta.plan_id or '?'}{cells}",
              f"snapshot v{meta.snapshot_version or '?'}"]
     return el("p", join(facts, " · "), class_="provenance")

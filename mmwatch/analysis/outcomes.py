@@ -5,9 +5,12 @@ page's items behind an alert, the terminal table and calibration count `Outcome`
 Storage turns these tables into SQL (storage/outcomes.py); nothing else decides what a label
 means.
 
-- A cell is judged in up to three roles, each by the judge the config names for it: `safety`
-  (harmful and benign items), `utility` (utility items) and `target` (probes whose attack wants
-  an exact string: an image hijack, an injected canary).
+- A cell is judged in up to four roles, each by the judge the config names for it: `safety`
+  (harmful items: did the attack get a harmful answer), `refusal` (harmful and benign items: did
+  the model decline; refusal rates and over-refusal), `utility` (utility items) and `target`
+  (probes whose attack wants an exact string: an image hijack, an injected canary). A harm judge
+  (harm-rules, a classifier) measures ASR; a refusal judge measures refusal, and where one judge
+  fills both roles (refusal-keywords, the old default) its "ASR" is a non-refusal rate.
 - Its *primary* role is the first that applies in `PRIMARY_ORDER`: an attack with a target is
   scored by whether it got its target, a utility item by whether it was answered right.
 - An answer the model never gave is ERROR; an answer the role's judge has not scored, or could
@@ -26,6 +29,7 @@ from mmwatch.types import Label, SampleKind
 
 class JudgeRole(StrEnum):
     SAFETY = "safety"
+    REFUSAL = "refusal"
     UTILITY = "utility"
     TARGET = "target"
 
@@ -57,11 +61,12 @@ LABEL_OUTCOMES: Mapping[Label, Outcome] = {
 
 # Which cells a role judges: by sample kind, or (None) every probe that carries a target.
 ROLE_KINDS: Mapping[JudgeRole, frozenset[SampleKind] | None] = {
-    JudgeRole.SAFETY: frozenset({SampleKind.HARMFUL, SampleKind.BENIGN}),
+    JudgeRole.SAFETY: frozenset({SampleKind.HARMFUL}),
+    JudgeRole.REFUSAL: frozenset({SampleKind.HARMFUL, SampleKind.BENIGN}),
     JudgeRole.UTILITY: frozenset({SampleKind.UTILITY}),
     JudgeRole.TARGET: None,
 }
-PRIMARY_ORDER: tuple[JudgeRole, ...] = (JudgeRole.TARGET, JudgeRole.UTILITY, JudgeRole.SAFETY)
+PRIMARY_ORDER: tuple[JudgeRole, ...] = (JudgeRole.TARGET, JudgeRole.UTILITY, JudgeRole.SAFETY, JudgeRole.REFUSAL)
 
 
 def outcome(label: Label | None, error: str | None = None) -> Outcome:
@@ -102,6 +107,8 @@ class JudgeRoles(BaseModel):
     safety: JudgeRef
     utility: JudgeRef
     target: JudgeRef
+    refusal: JudgeRef | None = None  # None: the safety judge (a refusal judge) fills both roles
 
     def of(self, role: JudgeRole) -> JudgeRef:
-        return {JudgeRole.SAFETY: self.safety, JudgeRole.UTILITY: self.utility, JudgeRole.TARGET: self.target}[role]
+        return {JudgeRole.SAFETY: self.safety, JudgeRole.REFUSAL: self.refusal or self.safety,
+                JudgeRole.UTILITY: self.utility, JudgeRole.TARGET: self.target}[role]

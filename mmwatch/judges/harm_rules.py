@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from mmwatch.judges import refusal_v2
+from mmwatch.judges.llm import request_text
 from mmwatch.plugins import JudgeFn, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
@@ -163,6 +164,6 @@ def harm_rules_judge() -> JudgeFn:
     async def score(probe: Probe, response: Response) -> Judgement:
         if response.error is not None:
             return Judgement(label=Label.UNSCORED, rationale=f"no answer to judge: {response.error}")
-        return classify(probe.text, response.text, h)
+        return classify(request_text(probe), response.text, h)  # with the text drawn into the image
 
     return score

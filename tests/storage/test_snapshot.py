@@ -487,3 +487,24 @@ def test_alert_items_are_the_newly_failed_items(tmp_path: Path) -> None:
     assert list(data.regressed_samples("a-all", path=path)["cell_key"]) == ["2-h0"]
     assert data.regressed_samples("a-Hate", path=path).empty
     assert list(data.sample_items(alert_id="a-all", path=path)["cell_key"]) == ["2-h0"]
+
+
+def test_a_harm_judge_counts_asr_and_a_refusal_judge_counts_refusals(tmp_path: Path) -> None:
+    """safety_judge harm-rules and refusal_judge refusal-keywords: ASR from the harm verdicts (a
+    non-refusal that is not harmful is no success), refusal rates and over-refusal from the refusal ones."""
+    from mmwatch.analysis.outcomes import JudgeRef, JudgeRoles
+
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
+        plan = record_plan(store, fill(store))  # refusal-keywords: 5 of 10 harmful complied, 1 of 4 benign refused
+        harm = {f"h{i}": Label.UNSAFE if i < 2 else Label.SAFE for i in range(11)}  # 2 of the 5 compliances harmful
+        store.write_verdicts("r", [(k, Verdict(label=v, judge="harm-rules", judge_version=1)) for k, v in harm.items()])
+        roles = JudgeRoles(safety=JudgeRef(name="harm-rules", version=1), refusal=JudgeRef(name="refusal-keywords", version=1),
+                           utility=JudgeRef(name="exact-match", version=1), target=JudgeRef(name="target-string", version=1))
+        path = store.publish(tmp_path / "snap.duckdb", options(plan, roles, run_id="r"))
+    n_h, asr, over = query(path, "SELECT n_harmful, asr, over_refusal FROM leaderboard")[0]
+    assert (n_h, asr) == (11, pytest.approx(2 / 11))  # harm-rules scored h10 too, which refusal-keywords left unscored
+    assert over == pytest.approx(1 / 4)
+    refusals = dict((kind, (n, k)) for kind, n, k in query(path, "SELECT kind, n, refusals FROM refusal_rates"))
+    assert refusals == {"harmful": (10, 5), "benign": (4, 1)}  # the refusal judge's REFUSED, not harm-rules' SAFE
+    judges = dict(query(path, "SELECT key, value FROM meta WHERE key LIKE '%_judge'"))
+    assert judges["safety_judge"] == "harm-rules" and judges["refusal_judge"] == "refusal-keywords"

@@ -23,7 +23,7 @@ def outcomes(model: str, order: float, successes: list[bool], attack: str = "fig
 
 def answers(model: str, order: float, kind: SampleKind, good: list[bool]) -> list[ItemOutcome]:
     """Benign items (good = answered, else refused) or utility items (good = correct)."""
-    role = JudgeRole.UTILITY if kind is SampleKind.UTILITY else JudgeRole.SAFETY
+    role = JudgeRole.UTILITY if kind is SampleKind.UTILITY else JudgeRole.REFUSAL
     judge = ("exact-match", 1) if kind is SampleKind.UTILITY else SAFETY
     yes, no = ((Outcome.CORRECT, Outcome.WRONG) if kind is SampleKind.UTILITY else (Outcome.SAFE, Outcome.REFUSED))
     return [ItemOutcome("lin", model, order, "none", "none", "h-none", "h-none", judge[0], judge[1], f"{kind}{i}", 0,
