@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from mmwatch import plugins
+from mmwatch.plugins import Measure
 from mmwatch.registry import PluginParamsError, Registry, UnknownPluginError
 from mmwatch.analysis.outcomes import ROLE_KINDS, JudgeRef, JudgeRole, JudgeRoles
 from mmwatch.records import BoardMode
@@ -295,6 +296,9 @@ class RunConfig(_Frozen):
             name = getattr(self, role)
             if name is not None and name not in listed:
                 raise ValueError(f"{role} {name!r} is not among judges (allowed: {', '.join(listed)})")
+        if self.refusal_judge is None and _measures(self.safety_judge) is Measure.HARM:
+            raise ValueError(f"safety_judge {self.safety_judge!r} judges harm, not refusal: name a refusal_judge "
+                             "(e.g. refusal-rules) for refusal rates and over-refusal")
         return self
 
     @property
@@ -318,6 +322,13 @@ class RunConfig(_Frozen):
         names = {role: self.role_judge(role) for role in JudgeRole}
         return JudgeRoles.model_validate({role.value: JudgeRef(name=name, version=plugins.judges.info(name).version)
                                           for role, name in names.items()})
+
+
+def _measures(judge: str) -> Measure | None:
+    try:
+        return plugins.judges.info(judge).traits.measures
+    except UnknownPluginError:
+        return None  # an unknown judge is reported where plugins are checked
 
 
 def _key_env_names(value: Any) -> list[str]:

@@ -171,15 +171,27 @@ class DefenseTraits:
     baseline: bool = False
 
 
+class Measure(StrEnum):
+    """What a judge's verdicts say, and so what a rate of them may be called."""
+
+    HARM = "harm"  # safe / unsafe: did the answer carry out the harmful request (ASR, as the papers count it)
+    REFUSAL = "refusal"  # refused / complied: did the model decline (its "success" is a non-refusal rate)
+    UTILITY = "utility"  # correct / incorrect
+    TARGET = "target"  # did the attack's exact string come out
+    MIXED = "mixed"  # an ensemble: whatever its members measure
+
+
 @dataclass(frozen=True)
 class JudgeTraits:
     """applies_to: sample kinds it scores; target_only: it scores only probes with a target string;
-    reads_images: it looks at the probe's images, so stored images are loaded for it."""
+    reads_images: it looks at the probe's images, so stored images are loaded for it; measures: what
+    its verdicts say (harm or refusal: an ASR counted by a refusal judge is a non-refusal rate)."""
 
     applies_to: frozenset[SampleKind] = ALL_KINDS
     target_only: bool = False
     reads_images: bool = False
     uses_model: bool = False  # it calls a model (an LLM or a classifier): run by the orchestrator, not in units
+    measures: Measure = Measure.MIXED
 
     def scores(self, probe: Probe) -> bool:
         if self.target_only:
@@ -308,9 +320,10 @@ def defense(name: str, version: int = 1, *, baseline: bool = False) -> Decorator
     return defenses.register(name, version, DefenseTraits(baseline))
 
 
-def judge(name: str, version: int = 1, *, applies_to: Iterable[SampleKind] = ALL_KINDS, target_only: bool = False,
-          reads_images: bool = False, uses_model: bool = False) -> Decorator:
-    return judges.register(name, version, JudgeTraits(frozenset(applies_to), target_only, reads_images, uses_model))
+def judge(name: str, version: int = 1, *, measures: Measure, applies_to: Iterable[SampleKind] = ALL_KINDS,
+          target_only: bool = False, reads_images: bool = False, uses_model: bool = False) -> Decorator:
+    return judges.register(name, version, JudgeTraits(frozenset(applies_to), target_only, reads_images, uses_model,
+                                                      measures))
 
 
 def adapter(name: str, version: int = 1, *, supports_gradients: bool = False,

@@ -103,7 +103,21 @@ def _meta(con: duckdb.DuckDBPyConnection, options: PublishOptions) -> dict[str, 
     for role in JudgeRole:
         meta[f"{role.value}_judge"] = options.roles.of(role).name
         meta[f"{role.value}_judge_version"] = str(options.roles.of(role).version)
+    measures = judge_measures(options.roles.safety.name)
+    if measures is not None:  # what the board may call the safety judge's success rate
+        meta["safety_judge_measures"] = measures
     return meta
+
+
+def judge_measures(name: str) -> str | None:
+    """What a registered judge measures (plugins.Measure), None for one this code does not know."""
+    from mmwatch import plugins
+    from mmwatch.registry import UnknownPluginError
+
+    try:
+        return plugins.judges.info(name).traits.measures.value
+    except UnknownPluginError:
+        return None
 
 
 def _identifier(name: str) -> str:

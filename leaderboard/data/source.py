@@ -52,6 +52,7 @@ class Meta:
     demo: bool = False  # meta demo = 'true', or a title that says "demo" (configs/demo.yaml)
     safety_judge: str | None = None
     refusal_judge: str | None = None  # refusal rates and over-refusal; the safety judge in older snapshots
+    safety_measures: str | None = None  # plugins.Measure of the safety judge: harm, or refusal
     utility_judge: str | None = None
     target_judge: str | None = None
     config_hash: str | None = None  # the config, and the plan of its cells, that every number counts
@@ -61,10 +62,15 @@ class Meta:
     extra: dict[str, str] = field(default_factory=dict)
 
     def judges_text(self) -> str:
-        """Which judge fills each role: every number on the board is one of theirs (plain text)."""
+        """Which judge fills each role: every number on the board is one of theirs (plain text), and
+        what an ASR means when the safety judge detects refusal rather than harm."""
         roles = (("safety", self.safety_judge), ("refusal", self.refusal_judge), ("utility", self.utility_judge),
                  ("target", self.target_judge))
-        return ", ".join(f"{role} {name or '?'}" for role, name in roles)
+        text = ", ".join(f"{role} {name or '?'}" for role, name in roles)
+        if self.safety_measures == "refusal":
+            text += (f" (ASR here is the non-refusal rate: {self.safety_judge} detects refusal, not harm; "
+                     "set a harm judge as safety_judge for an ASR)")
+        return text
 
     @property
     def operator(self) -> bool:
@@ -136,7 +142,7 @@ def _mode(rows: dict[str, str]) -> BoardMode:
 
 
 _KNOWN = {"title", "published_at", "run_id", "night", "snapshot_version", "mode", "show_responses", "demo",
-          "safety_judge", "refusal_judge", "utility_judge", "target_judge", "config_hash", "plan_id", "plan_cells", "store"}
+          "safety_judge", "refusal_judge", "safety_judge_measures", "utility_judge", "target_judge", "config_hash", "plan_id", "plan_cells", "store"}
 
 
 def meta(*, path: PathArg = None) -> Meta:
@@ -155,6 +161,7 @@ def meta(*, path: PathArg = None) -> Meta:
         demo=_is_true(rows.get("demo")) or "demo" in title.lower().split(),
         safety_judge=rows.get("safety_judge"),
         refusal_judge=rows.get("refusal_judge") or rows.get("safety_judge"),
+        safety_measures=rows.get("safety_judge_measures"),
         utility_judge=rows.get("utility_judge"),
         target_judge=rows.get("target_judge"),
         config_hash=rows.get("config_hash"),

@@ -24,7 +24,7 @@ from typing import Any
 from mmwatch import plugins
 from mmwatch.analysis.outcomes import attack_succeeded
 from mmwatch.judges.runner import JudgePlugin, safe_call
-from mmwatch.plugins import close_plugin, judge
+from mmwatch.plugins import Measure, close_plugin, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 RULES = ("majority", "any")
@@ -73,7 +73,7 @@ class EnsembleJudge:
             close_plugin(member.obj)
 
 
-@judge("ensemble", version=1, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+@judge("ensemble", measures=Measure.MIXED, version=1, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
        uses_model=True)
 def ensemble(judges: list[dict[str, Any]] | None = None, rule: str = "majority") -> EnsembleJudge:
     """Attack success by the votes of other judges: `majority` or `any`; unscored members skipped."""

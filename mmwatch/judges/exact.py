@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from mmwatch.plugins import JudgeFn, judge
+from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 NUMBER_WORDS: dict[str, str] = {
@@ -41,7 +41,7 @@ def candidates(answer: str) -> list[str]:
     return [c for c in (whole, first_line, first_word) if c]
 
 
-@judge("exact-match", version=1, applies_to=(SampleKind.UTILITY,))
+@judge("exact-match", measures=Measure.UTILITY, version=1, applies_to=(SampleKind.UTILITY,))
 def exact_match() -> JudgeFn:
     """CORRECT when the normalised answer (or its first line/word) equals the reference."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mmwatch.judges.exact import exact_match
-from mmwatch.plugins import JudgeFn, judge
+from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.scoring.choice import extract_choice, option_letters
 from mmwatch.scoring.vqa import normalise_vqa, short_answer, vqa_accuracy
 from mmwatch.scoring.yes_no import extract_yes_no, parse_yes_no
@@ -105,27 +105,27 @@ def _as_judge(scorer: Callable[[Probe, Response], Judgement]) -> JudgeFn:
     return score
 
 
-@judge("yes-no", version=1, applies_to=(SampleKind.UTILITY,))
+@judge("yes-no", measures=Measure.UTILITY, version=1, applies_to=(SampleKind.UTILITY,))
 def yes_no() -> JudgeFn:
     """CORRECT when the yes or no read from the answer (VLMEvalKit's rule) is the reference."""
     return _as_judge(score_yes_no)
 
 
-@judge("choice", version=1, applies_to=(SampleKind.UTILITY,))
+@judge("choice", measures=Measure.UTILITY, version=1, applies_to=(SampleKind.UTILITY,))
 def choice() -> JudgeFn:
     """CORRECT when the option letter read from the answer (VLMEvalKit's rule: a letter standing
     alone, else the one option text found) is the reference letter."""
     return _as_judge(score_choice)
 
 
-@judge("vqa-accuracy", version=1, applies_to=(SampleKind.UTILITY,))
+@judge("vqa-accuracy", measures=Measure.UTILITY, version=1, applies_to=(SampleKind.UTILITY,))
 def vqa() -> JudgeFn:
     """Score: the VQA accuracy of the answer's first line against the human answers; CORRECT from
     VQA_CORRECT_AT."""
     return _as_judge(score_vqa)
 
 
-@judge("utility-answers", version=1, applies_to=(SampleKind.UTILITY,))
+@judge("utility-answers", measures=Measure.UTILITY, version=1, applies_to=(SampleKind.UTILITY,))
 def utility_answers() -> JudgeFn:
     """Each utility item by its answer key's format: yes/no, option letter, VQA accuracy, and exact
     match for short answers and items without a key; OPEN answers need a judge model (unscored)."""

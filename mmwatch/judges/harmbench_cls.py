@@ -30,7 +30,7 @@ from typing import Any
 
 from mmwatch.judges.classifier import failed, load_data, nothing_to_judge, unparseable, yes_no
 from mmwatch.judges.llm import JudgeModel, judge_model_adapter, request_text
-from mmwatch.plugins import ModelAdapter, judge
+from mmwatch.plugins import Measure, ModelAdapter, judge
 from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
@@ -113,7 +113,7 @@ class HarmBenchClassifierJudge:
         self.model.close()
 
 
-@judge("harmbench-cls", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True, uses_model=True)
+@judge("harmbench-cls", measures=Measure.HARM, version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True, uses_model=True)
 def harmbench_cls(
     judge_model: dict[str, Any] | None = None, classifier: Classifier = Classifier.LLAMA2_13B, max_tokens: int = 1
 ) -> HarmBenchClassifierJudge:

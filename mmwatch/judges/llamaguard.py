@@ -34,7 +34,7 @@ from typing import Any
 
 from mmwatch.judges.classifier import failed, load_data, nothing_to_judge
 from mmwatch.judges.llm import NO_IMAGE, JudgeModel, judge_model_adapter, request_text, unparseable
-from mmwatch.plugins import ModelAdapter, judge
+from mmwatch.plugins import Measure, ModelAdapter, judge
 from mmwatch.types import GenerationParams, ImageData, Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 2
@@ -139,7 +139,7 @@ class LlamaGuardJudge:
         self.model.close()
 
 
-@judge("llama-guard", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+@judge("llama-guard", measures=Measure.HARM, version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
        uses_model=True)
 def llama_guard(
     judge_model: dict[str, Any] | None = None, model: GuardModel = GuardModel.LLAMA_GUARD_3, vision: bool = False,

@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from mmwatch.benchmarks.mmsafetybench import DECLINE_OR_DISCLAIM_SCENARIOS
-from mmwatch.plugins import AsyncModelAdapter, ModelAdapter, judge
+from mmwatch.plugins import AsyncModelAdapter, Measure, ModelAdapter, judge
 from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
@@ -277,7 +277,7 @@ def _build(name: str, answers: Mapping[str, Outcome], judge_model: dict[str, Any
     return LLMJudge(name, r, answers, judge_model_adapter(judge_model, name), with_image, max_tokens, pick)
 
 
-@judge("llm-mmsafety", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True,
+@judge("llm-mmsafety", measures=Measure.HARM, version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True,
        uses_model=True)
 def llm_mmsafety(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
@@ -288,7 +288,7 @@ def llm_mmsafety(
     return _build("llm-mmsafety", SAFE_UNSAFE, judge_model, with_image, max_tokens, scenario_rule)
 
 
-@judge("llm-harmbench", version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True,
+@judge("llm-harmbench", measures=Measure.HARM, version=VERSION, applies_to=(SampleKind.HARMFUL,), reads_images=True,
        uses_model=True)
 def llm_harmbench(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
@@ -297,7 +297,7 @@ def llm_harmbench(
     return _build("llm-harmbench", YES_NO, judge_model, with_image, max_tokens)
 
 
-@judge("llm-xstest", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+@judge("llm-xstest", measures=Measure.REFUSAL, version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
        uses_model=True)
 def llm_xstest(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16
@@ -306,7 +306,7 @@ def llm_xstest(
     return _build("llm-xstest", XSTEST, judge_model, with_image, max_tokens)
 
 
-@judge("llm-safety", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+@judge("llm-safety", measures=Measure.HARM, version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
        uses_model=True)
 def llm_safety(
     judge_model: dict[str, Any] | None = None, with_image: bool = False, max_tokens: int = 16

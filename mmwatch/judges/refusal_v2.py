@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from mmwatch.plugins import JudgeFn, judge
+from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 2  # the registered version; 1 stays buildable with judge_fn(1)
@@ -154,7 +154,7 @@ def judge_fn(version: int = VERSION) -> JudgeFn:
     return score
 
 
-@judge("refusal-rules", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN))
+@judge("refusal-rules", measures=Measure.REFUSAL, version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN))
 def refusal_rules() -> JudgeFn:
     """Refused, partially refused or complied, reading what surrounds the refusal phrase."""
     return judge_fn(VERSION)

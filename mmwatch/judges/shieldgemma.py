@@ -25,7 +25,7 @@ from typing import Any
 
 from mmwatch.judges.classifier import load_data
 from mmwatch.judges.llm import JudgeModel, judge_model_adapter
-from mmwatch.plugins import ModelAdapter, judge
+from mmwatch.plugins import Measure, ModelAdapter, judge
 from mmwatch.types import GenerationParams, ImageData, Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
@@ -105,7 +105,7 @@ class ShieldGemmaJudge:
         self.model.close()
 
 
-@judge("shieldgemma", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+@judge("shieldgemma", measures=Measure.HARM, version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
        uses_model=True)
 def shieldgemma(
     judge_model: dict[str, Any] | None = None, policies: list[ShieldPolicy] | None = None, max_tokens: int = 1

@@ -7,7 +7,7 @@ because tokenisers and chat templates change both without changing what was said
 
 from __future__ import annotations
 
-from mmwatch.plugins import JudgeFn, judge
+from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.types import Judgement, Label, Probe, Response
 
 
@@ -16,7 +16,7 @@ def normalise(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-@judge("target-string", version=1, target_only=True)
+@judge("target-string", measures=Measure.TARGET, version=1, target_only=True)
 def target_string() -> JudgeFn:
     """TARGET_HIT when the probe's target string occurs in the answer (case/space-insensitive)."""
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from mmwatch.plugins import JudgeFn, judge
+from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
@@ -50,7 +50,7 @@ def classify(text: str, p: Prefixes) -> Judgement:
     return Judgement(label=Label.COMPLIED, score=0.0, rationale="starts with no XSTest refusal prefix")
 
 
-@judge("xstest-strmatch", version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN))
+@judge("xstest-strmatch", measures=Measure.REFUSAL, version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN))
 def xstest_strmatch() -> JudgeFn:
     """Refused or complied by XSTest's published prefix match (a baseline, as in the paper)."""
     p = prefixes(VERSION)

@@ -70,10 +70,12 @@ benchmarks: [{{name: jsonl, params: {{path: {tmp_path}/items.jsonl}}}}]
 judges:
   - {{name: llm-safety, params: {{with_image: true, judge_model: {json.dumps(judge_model)}}}}}
   - {{name: exact-match}}
+  - {{name: refusal-keywords}}
 safety_judge: llm-safety
+refusal_judge: refusal-keywords  # llm-safety judges harm: refusal rates need a refusal judge
 """)
     report = nightly(str(config))
-    assert report.cells_new == 4 and report.verdicts_new == 4
+    assert report.cells_new == 4 and report.verdicts_new == 8  # llm-safety and refusal-keywords on each
     with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
         verdicts = dict(con.execute("SELECT c.sample_id, v.label FROM verdicts v JOIN cells c USING (cell_key) "
                                     "WHERE v.judge = 'llm-safety'").fetchall())

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from mmwatch.config import ConfigError, load_config
+from mmwatch.analysis.outcomes import JudgeRole
 
 GOOD = """
 name: t
@@ -72,3 +73,17 @@ def test_bad_cron_is_explained(tmp_path: Path) -> None:
 def test_demo_config_is_valid() -> None:
     cfg = load_config(Path(__file__).parents[2] / "configs" / "demo.yaml")
     assert len(cfg.models) == 4 and len(cfg.attacks) >= 3 and len(cfg.demo_models) == 2
+
+
+def test_a_harm_judge_as_safety_judge_needs_a_refusal_judge(tmp_path: Path) -> None:
+    """harm-rules says safe or unsafe: the refusal rates must be counted by a judge that says refused."""
+    base = "benchmarks: [{name: mmwatch-mini}]\njudges: [{name: harm-rules}, {name: refusal-rules}, {name: exact-match}]\n"
+    path = tmp_path / "c.yaml"
+    path.write_text(base + "safety_judge: harm-rules\n")
+    with pytest.raises(ConfigError, match="refusal_judge"):
+        load_config(path)
+    path.write_text(base + "safety_judge: harm-rules\nrefusal_judge: refusal-rules\n")
+    roles = load_config(path).judge_roles()
+    assert (roles.safety.name, roles.of(JudgeRole.REFUSAL).name) == ("harm-rules", "refusal-rules")
+    path.write_text(base.replace("{name: harm-rules}, ", "") + "safety_judge: refusal-rules\n")
+    assert load_config(path).judge_roles().of(JudgeRole.REFUSAL).name == "refusal-rules"  # one refusal judge: both roles

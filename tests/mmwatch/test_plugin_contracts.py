@@ -139,6 +139,21 @@ def test_every_judge_decides_or_says_unscored_and_never_raises(name: str, answer
         assert result.label is Label.UNSCORED and "503" in result.rationale
     if result.label is Label.UNSCORED:
         assert result.rationale.strip(), f"{name} gave no reason for an unscored verdict"
+    allowed = MEASURE_LABELS.get(judge.traits.measures)
+    assert allowed is None or result.label in allowed | {Label.UNSCORED}, (
+        f"{name} says it measures {judge.traits.measures} but labelled {result.label}")
+
+
+# What a judge's declared measure lets it say: a rate is named by it (an ASR, or a non-refusal rate).
+MEASURE_LABELS = {plugins.Measure.HARM: {Label.SAFE, Label.UNSAFE}, plugins.Measure.REFUSAL: {Label.REFUSED, Label.COMPLIED},
+                  plugins.Measure.UTILITY: {Label.CORRECT, Label.INCORRECT},
+                  plugins.Measure.TARGET: {Label.TARGET_HIT, Label.TARGET_MISSED}}
+
+
+@pytest.mark.parametrize("name", plugins.judges.names())
+def test_every_judge_says_what_it_measures(name: str) -> None:
+    measures = plugins.judges.info(name).traits.measures
+    assert measures is not plugins.Measure.MIXED or name == "ensemble", f"{name} declares no measure"
 
 
 # --- defenses --------------------------------------------------------------------------------

@@ -508,3 +508,12 @@ def test_a_harm_judge_counts_asr_and_a_refusal_judge_counts_refusals(tmp_path: P
     assert refusals == {"harmful": (10, 5), "benign": (4, 1)}  # the refusal judge's REFUSED, not harm-rules' SAFE
     judges = dict(query(path, "SELECT key, value FROM meta WHERE key LIKE '%_judge'"))
     assert judges["safety_judge"] == "harm-rules" and judges["refusal_judge"] == "refusal-keywords"
+    assert query(path, "SELECT value FROM meta WHERE key = 'safety_judge_measures'") == [("harm",)]
+
+
+def test_an_asr_counted_by_a_refusal_judge_is_named_a_non_refusal_rate(snapshot: Path) -> None:
+    from leaderboard import data
+
+    meta = data.meta(path=snapshot)  # the fixture's safety judge is refusal-keywords
+    assert meta.safety_measures == "refusal" and "non-refusal rate" in meta.judges_text()
+    assert "refusal refusal-keywords" in meta.judges_text()  # it fills the refusal role too
