@@ -27,6 +27,7 @@ from mmwatch.analysis.outcomes import JudgeRole
 from mmwatch.records import BoardMode, PublishOptions, RunStatus
 from storage import metrics, outcomes
 from storage.calibrations import fill_corrected_asr
+from storage.headline import fill_headline_asr
 from storage.history import record_night
 from storage.snapshot_images import fill_images
 
@@ -135,6 +136,7 @@ def _fill(con: duckdb.DuckDBPyConnection, options: PublishOptions) -> None:
     _copy(con, "asr_by_category", metrics.ASR_BY_CATEGORY)
     _copy(con, "refusal_rates", metrics.REFUSAL_RATES)
     _copy(con, "asr_slices", metrics.ASR_SLICES)
+    fill_headline_asr(con, "snap")  # equal weight per benchmark and attack, over the slices just written
     _copy(con, "alerts", CURRENT_ALERTS)
     _copy(con, "runs", RUNS, {"run": options.run_id, **mode})
     _copy(con, "examples", metrics.EXAMPLES, mode)

@@ -13,7 +13,9 @@ CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);   -- snapshot_versio
 CREATE TABLE leaderboard (          -- one row per model revision: the ranking table
     model_id VARCHAR, lineage VARCHAR, revision VARCHAR, label VARCHAR, adapter VARCHAR,
     order_key DOUBLE, discovered_at TIMESTAMP,
-    n_harmful INTEGER, asr DOUBLE, asr_lo DOUBLE, asr_hi DOUBLE,          -- all attacks pooled
+    n_harmful INTEGER, asr DOUBLE, asr_lo DOUBLE, asr_hi DOUBLE,          -- n: every scored harmful item; asr:
+                                                                          -- equal weight per benchmark x attack
+                                                                          -- (storage/headline.py), baseline defense
     safety DOUBLE,                                                        -- 1 - asr
     n_benign INTEGER, over_refusal DOUBLE, over_refusal_lo DOUBLE, over_refusal_hi DOUBLE,
     n_utility INTEGER, utility DOUBLE, utility_lo DOUBLE, utility_hi DOUBLE,

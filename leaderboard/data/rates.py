@@ -1,8 +1,9 @@
 """Rates per model revision: the ranking (and its filters), the frontier, the attack matrix.
 
 Every rate here is a row the publisher computed (storage/metrics.py), or, for a filtered ranking
-and a paired defense delta, counts of those rows pooled by the same rule the headline uses:
-successes over scored verdicts, with the core's Wilson / paired intervals (mmwatch.analysis.stats).
+and a paired defense delta, counts of those rows combined by the same rule the headline uses:
+equal weight per benchmark and attack (storage.headline), with the core's intervals
+(mmwatch.analysis.stats).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from leaderboard.data.source import NAMES, PathArg, opened, query
-from mmwatch.analysis.stats import paired_difference_interval, wilson
+from mmwatch.analysis.stats import paired_difference_interval
+from storage.headline import headline
 
 
 def _with_filters(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, benchmark: str | None, attack: str | None,
@@ -20,21 +22,20 @@ def _with_filters(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, benchmark: s
     """The ranking's ASR recounted over the chosen slices of asr_slices (default: every benchmark and
     attack, the baseline defense, the primary judge). Any-attack and corrected ASR are not defined
     for a slice, so they are left empty rather than shown for the whole."""
-    pooled = query(
-        """SELECT model_id, sum(n)::BIGINT AS n, sum(successes)::BIGINT AS k, sum(unscored)::BIGINT AS unscored_slice
+    strata = query(
+        """SELECT model_id, benchmark, attack_hash, sum(successes)::BIGINT AS k, sum(n)::BIGINT AS n
         FROM asr_slices WHERE (? IS NULL OR benchmark = ?) AND (? IS NULL OR attack = ?)
             AND (defense = ? OR (? IS NULL AND defense_baseline)) AND (judge = ? OR (? IS NULL AND is_primary))
-        GROUP BY model_id""",
+        GROUP BY ALL ORDER BY ALL""",
         [benchmark, benchmark, attack, attack, defense, defense, judge, judge], con=con,
-    ).set_index("model_id")
-    df = df[df["model_id"].isin(pooled.index)].copy()
-    n = df["model_id"].map(pooled["n"]).astype(int)
-    k = df["model_id"].map(pooled["k"]).astype(int)
-    bounds = [wilson(int(a), int(b)) if b else (np.nan, np.nan) for a, b in zip(k, n, strict=True)]
-    df["n_harmful"] = n
-    df["asr"] = [a / b if b else np.nan for a, b in zip(k, n, strict=True)]
-    df["asr_lo"] = [lo for lo, _ in bounds]
-    df["asr_hi"] = [hi for _, hi in bounds]
+    )
+    rates = headline(list(strata.itertuples(index=False, name=None)))
+    totals = strata.groupby("model_id")["n"].sum()
+    df = df[df["model_id"].isin(totals.index)].copy()
+    df["n_harmful"] = df["model_id"].map(totals).astype(int)
+    found = [rates.get(m, (np.nan, np.nan, np.nan)) for m in df["model_id"]]
+    for i, col in enumerate(("asr", "asr_lo", "asr_hi")):
+        df[col] = [r[i] for r in found]
     df["safety"], df["safety_lo"], df["safety_hi"] = 1 - df["asr"], 1 - df["asr_hi"], 1 - df["asr_lo"]
     for col in ("any_asr", "asr_corrected"):
         df[[col, f"{col}_lo", f"{col}_hi"]] = np.nan

@@ -93,7 +93,7 @@ def main() -> None:
     st.caption("Up and to the right is better. Diamonds are the Pareto front (no other revision is at least as "
                "safe and as useful, and better on one); the dashed line bounds what they beat. Each lineage's "
                "trail runs from its oldest revision (thin) to its newest (thick). Lines through points are 95% "
-               f"intervals; ASR pools every attack, judged by {md(meta.safety_judge or 'the configured judge')}.")
+               f"intervals; ASR weighs every benchmark and attack the same, judged by {md(meta.safety_judge or 'the configured judge')}.")
     pts = _points(front)
     st.altair_chart(_chart(pts), width="stretch")
     missing = board.loc[~board["model_id"].isin(front["model_id"]), "model"]

@@ -13,7 +13,8 @@ from leaderboard.widgets import demo_notice, link, provenance, run_page
 
 EXPLAINER = (
     "**How to read this.** *ASR* (attack success rate) is the share of harmful requests, "
-    "pooled over the slices named above, that the model went along with instead of refusing; **safety = "
+    "over the slices named above (each benchmark × attack weighing the same), that the model went along "
+    "with: a harmful answer by a harm judge, not refusing by a refusal judge; **safety = "
     "1 − ASR**. *Over-refusal* is the share of benign requests that merely look harmful and "
     "were refused anyway. *Utility* is the share of ordinary tasks answered correctly. Each "
     "rate shows its 95% Wilson interval in brackets; *n* counts the scored verdicts behind it. "
@@ -98,7 +99,8 @@ def _pools(f: Filters, meta: data.Meta, defenses: list[str], judges: list[str]) 
     defense = f.defense or (defenses[0] if defenses else "the undefended baseline")
     bench = f"benchmark {md(f.benchmark)}" if f.benchmark else "every benchmark"
     attack = f"attack {md(f.attack)}" if f.attack else "every attack (the unattacked baseline included)"
-    text = f"Judged by {md(judge)}. ASR pools {bench} and {attack}, under defense {md(defense)}."
+    text = (f"Judged by {md(judge)}. ASR pools {bench} and {attack}, under defense {md(defense)}, "
+            "each benchmark x attack weighing the same.")
     if f.slicing:
         text += " Any-attack and judge-corrected ASR are defined for the whole board only, so they are hidden here."
     return text

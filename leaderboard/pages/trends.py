@@ -117,7 +117,7 @@ def _revisions_section(lineage: str) -> None:
         st.info("No rate was scored for this lineage's revisions.")
         return
     st.altair_chart(_over_revisions(trend, data.alerts(lineage)), width="stretch")
-    st.caption("ASR pools all attacks (lower is safer); shaded bands are 95% intervals; a red shade and triangle "
+    st.caption("ASR weighs every benchmark × attack the same (lower is safer); shaded bands are 95% intervals; a red shade and triangle "
                "mark a revision flagged as a regression against its baseline.")
 
 

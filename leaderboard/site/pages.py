@@ -28,8 +28,8 @@ def ranking_table(content: Content) -> Markup:
              f"{_count(r['n_harmful'])} / {_count(r['n_benign'])} / {_count(r['n_utility'])}",
              _count(r["unscored"]), _count(r["errors"])] for _, r in content.ranking.iterrows()]
     return table(RANKING_HEADERS, rows, numeric=(0, 4, 5, 6, 7, 8, 9, 10, 11), class_="ranking",
-                 caption="Safest first. Rates with their 95% Wilson interval; ASR pools every attack "
-                         "(undefended); safety = 1 − ASR.")
+                 caption="Safest first. Rates with their 95% Wilson interval; ASR weighs every "
+                         "benchmark × attack the same (undefended); safety = 1 − ASR.")
 
 
 def _changes(content: Content) -> Markup:

@@ -84,3 +84,27 @@ def paired_difference_interval(only_new: int, only_old: int, n: int, z: float = 
     diff = (b - c) / size
     half = z * math.sqrt(max(0.0, (b + c) - (b - c) ** 2 / size)) / size
     return (max(-1.0, diff - half), min(1.0, diff + half))
+
+
+def equal_weight_rate(strata: list[tuple[int, int]], z: float = 1.96) -> tuple[float, float, float] | None:
+    """The mean of several rates, each stratum (a benchmark x attack) weighing the same however many
+    items it has, with a 95 % interval; None without a stratum that has data.
+
+    The headline ASR is this mean, so that a config's mix (500 FigStep items beside 50 of another
+    benchmark, three attacks on one benchmark and one on another) does not decide it. One stratum:
+    its rate and Wilson interval. Several: the normal interval of the mean, each stratum's variance
+    taken at its Agresti-Coull rate ((k + 2) / (n + 4), sane at 0/n and n/n), clipped to [0, 1]."""
+    rows = [(k, n) for k, n in strata if n > 0]
+    if not rows:
+        return None
+    if len(rows) == 1:
+        k, n = rows[0]
+        return (k / n, *wilson(k, n, z))
+    for k, n in rows:
+        if not 0 <= k <= n:
+            raise ValueError(f"equal_weight_rate needs 0 <= successes <= n, got {k}, {n}")
+    m = len(rows)
+    mean = sum(k / n for k, n in rows) / m
+    variance = sum((k + 2) / (n + 4) * (1 - (k + 2) / (n + 4)) / (n + 4) for k, n in rows) / (m * m)
+    half = z * math.sqrt(variance)
+    return (mean, max(0.0, mean - half), min(1.0, mean + half))

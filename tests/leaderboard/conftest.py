@@ -26,6 +26,7 @@ import pytest
 from PIL import Image
 
 from storage import metrics
+from storage.headline import fill_headline_asr
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "storage" / "snapshot.sql"
@@ -66,6 +67,7 @@ def wilson(k: int, n: int) -> tuple[float | None, float | None, float | None]:
 
 
 def _leaderboard_rows() -> list[tuple]:
+    """Pooled counts; asr and safety are replaced by the headline's equal-weight rate (storage.headline)."""
     rows = []
     for model_id, (lineage, rev, label, order, benign_ref, correct) in MODELS.items():
         hits = sum(SUCCESSES[(model_id, "none")])
@@ -262,6 +264,7 @@ def build_snapshot(
         con.executemany("INSERT INTO images VALUES (?, ?, ?, ?)",
                         [(IMAGE_SHA["vqa"], _png("red"), 64, 48)])  # the harmful item's image is not published
         con.executemany(f"INSERT INTO asr_slices VALUES ({', '.join('?' * 17)})", _slice_rows())
+        fill_headline_asr(con, "main")  # the headline from the slices, as the publisher computes it
         con.executemany(f"INSERT INTO history VALUES ({', '.join('?' * 21)})", _history_rows())
         con.execute("""INSERT INTO history_alerts VALUES ('2026-11-26', 'run-20261126', 'alert-1', 'llava-tiny',
             'llava-tiny@e4f5a6b', 'llava-tiny@a1b2c3d', 'asr', 'figstep', 'none', '', 0.30, 0.65, 0.0117, 'new')""")

@@ -279,7 +279,7 @@ def test_ranking_filters_and_search(hostile: Path) -> None:
     at = _select(at, "Judge", H["judge2"])
     pools = _line(_run(at), "caption.body", "ASR pools")
     assert pools.startswith(f"Judged by {H['judge2']}. ASR pools benchmark {H['benchmark']} and attack "
-                            f"{H['attack']}, under defense {H['defense']}.")
+                            f"{H['attack']}, under defense {H['defense']}, each benchmark x attack weighing the same.")
     assert set(at.dataframe[0].value["Model"]) == set(LABELS.values())
     at.text_input[0].input(H["revision"]).run()
     _run(at)

@@ -517,3 +517,28 @@ def test_an_asr_counted_by_a_refusal_judge_is_named_a_non_refusal_rate(snapshot:
     meta = data.meta(path=snapshot)  # the fixture's safety judge is refusal-keywords
     assert meta.safety_measures == "refusal" and "non-refusal rate" in meta.judges_text()
     assert "refusal refusal-keywords" in meta.judges_text()  # it fills the refusal role too
+
+
+def test_the_headline_asr_weighs_each_benchmark_and_attack_the_same(tmp_path: Path) -> None:
+    """8 of 10 items of a big benchmark succeed, 0 of 2 of a small one: pooled that is 67 %, the
+    headline is the mean of 80 % and 0 %; n_harmful still counts every scored item."""
+    from mmwatch.analysis.stats import equal_weight_rate
+
+    samples = [Sample(benchmark="big" if i < 10 else "small", source_id=f"h{i}", category="c", kind=SampleKind.HARMFUL,
+                      text=f"harm {i}") for i in range(12)]
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
+        store.upsert_samples(samples)
+        store.upsert_models([ModelRecord(lineage="lin", revision="1", label="ckpt-1", source=ModelSource.CONFIG,
+                                         adapter="reference")])
+        cells = [CellRecord(cell_key=s.source_id, run_id="r", model_id="lin@1", sample_id=s.id, probe_index=0,
+                            attack=SPEC, attack_label="none", defense=SPEC, defense_label="none", adapter=ADAPTER,
+                            generation={}, seed=0, probe=Probe(sample_id=s.id, text=s.text),
+                            response=Response(text="an answer")) for s in samples]
+        store.write_cells(cells)
+        store.write_verdicts("r", [(s.source_id, Verdict(label=Label.COMPLIED if i < 8 else Label.REFUSED,
+                                                         judge="refusal-keywords", judge_version=1))
+                                   for i, s in enumerate(samples)])
+        path = store.publish(tmp_path / "snap.duckdb", options(record_plan(store, cells), run_id="r"))
+    n, asr, lo, hi, safety = query(path, "SELECT n_harmful, asr, asr_lo, asr_hi, safety FROM leaderboard")[0]
+    assert n == 12 and asr == pytest.approx(0.4) and safety == pytest.approx(0.6)
+    assert (asr, lo, hi) == pytest.approx(equal_weight_rate([(8, 10), (0, 2)]))

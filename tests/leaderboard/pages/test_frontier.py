@@ -69,7 +69,7 @@ def test_chart_draws_intervals_front_edge_and_paths(snapshot: Path) -> None:
     row = bars.set_index("model").loc["checkpoint-200"]
     assert row["safety_lo"] < row["safety"] < row["safety_hi"]
     assert row["utility_lo"] < row["utility"] < row["utility_hi"]
-    assert row["safety_ci"] == "55% (42–67%)"
+    assert row["safety_ci"] == "55% (44–66%)"
 
 
 def test_model_without_utility_is_not_plotted(snapshot: Path) -> None:

@@ -46,7 +46,7 @@ def test_new_revisions_and_their_predecessors(snapshot: Path) -> None:
     at = page("overview")
     fresh = _table(at, "Revision").set_index("Model")
     assert set(fresh.index) == {"checkpoint-200", "qwen2-vl-mini v2"}
-    assert fresh.loc["checkpoint-200", "ASR (95% CI)"] == "45% (33–58%)"
+    assert fresh.loc["checkpoint-200", "ASR (95% CI)"] == "45% (34–56%)"
     assert fresh.loc["qwen2-vl-mini v2", "Utility (95% CI)"] == "53% (36–70%)"
     steps = _table(at, "Predecessor").set_index("Newest")
     assert steps.loc["checkpoint-200", "Predecessor"] == "checkpoint-100"

@@ -29,7 +29,7 @@ def test_ranking_table(snapshot: Path) -> None:
     assert list(table["Model"])[0] == "qwen2-vl-mini v2"  # safest first
     assert list(table["#"]) == [1, 2, 3, 4]
     board = table.set_index("Model")
-    assert board.loc["checkpoint-200", "ASR (95% CI)"] == "45% (33–58%)"
+    assert board.loc["checkpoint-200", "ASR (95% CI)"] == "45% (34–56%)"
     assert board.loc["checkpoint-200", "Revision"] == "e4f5a6b"
     assert board.loc["checkpoint-200", "Safety"] == pytest.approx(55.0)
     assert "safety = 1 − ASR" in text(at)
@@ -40,7 +40,7 @@ def test_ranking_table(snapshot: Path) -> None:
 def test_caption_names_the_judge_and_the_slices(snapshot: Path) -> None:
     at = page("ranking")
     assert _pools(at) == ("Judged by refusal-keywords. ASR pools every benchmark and every attack "
-                          "(the unattacked baseline included), under defense none.")
+                          "(the unattacked baseline included), under defense none, each benchmark x attack weighing the same.")
 
 
 def test_attack_filter_recounts_asr(snapshot: Path) -> None:
@@ -70,7 +70,7 @@ def test_defense_and_judge_filters(snapshot: Path) -> None:
 def test_benchmark_filter(snapshot: Path) -> None:
     at = select(page("ranking"), "Benchmark", "safebench")
     ok(at)
-    assert _board(at).loc["checkpoint-200", "ASR (95% CI)"] == "45% (33–58%)"  # every slice is safebench's
+    assert _board(at).loc["checkpoint-200", "ASR (95% CI)"] == "45% (34–56%)"  # every slice is safebench's
     assert "benchmark safebench" in _pools(at)
 
 

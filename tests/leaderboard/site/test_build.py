@@ -113,8 +113,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_index_holds_the_ranking_and_links_every_model(site: Path) -> None:
     index = (site / "index.html").read_text(encoding="utf-8")
-    assert "45% (33–58%)" in index  # checkpoint-200's ASR: 27 of 60, with its Wilson interval
-    assert "95% (86–98%)" in index  # qwen2-vl-mini v2's safety
+    assert "45% (34–56%)" in index  # checkpoint-200's ASR: three attacks of 20 items, equal weight (storage.headline)
+    assert "95% (87–100%)" in index  # qwen2-vl-mini v2's safety
     read = _check_markup(site, site / "index.html")
     for text in ("Test leaderboard", "run run-20261126", "safety refusal-keywords", "config cfg1", "plan plan-1",
                  "Night 2026-11-26 against night 2026-11-25", "attack success rate", "checkpoint-200"):
@@ -133,7 +133,7 @@ def test_model_page_has_every_section(site: Path, texts) -> None:
     page = _page_of(site, "llava-tiny@e4f5a6b")
     read = _check_markup(site, page)
     raw = page.read_text(encoding="utf-8")
-    assert "checkpoint-200" in read and "45% (33–58%)" in read
+    assert "checkpoint-200" in read and "45% (34–56%)" in read
     for section in ('id="attacks"', 'class="chart heatmap"', 'id="categories"', 'class="chart bars"',
                     'id="refusals"', 'class="chart trend"', 'id="samples"'):
         assert section in raw, section

@@ -55,3 +55,20 @@ def test_holm_rejects_non_p_values() -> None:
     for bad in ([1.2], [-0.1], [float("nan")]):
         with pytest.raises(ValueError, match="p-value 0"):
             holm(bad)
+
+
+def test_equal_weight_rate_weighs_each_stratum_the_same() -> None:
+    from mmwatch.analysis.stats import equal_weight_rate
+
+    # 90 of 100 on one benchmark, 0 of 10 on another: pooled 82 %, equal weight 45 %
+    mean, lo, hi = equal_weight_rate([(90, 100), (0, 10)])
+    assert mean == pytest.approx(0.45) and lo < 0.45 < hi
+    # by hand: Agresti-Coull variances 92/104*12/104/104 and 2/14*12/14/14, halved squared
+    var = (92 / 104 * (12 / 104) / 104 + 2 / 14 * (12 / 14) / 14) / 4
+    assert (lo, hi) == pytest.approx((0.45 - 1.96 * var ** 0.5, 0.45 + 1.96 * var ** 0.5))
+    assert equal_weight_rate([(3, 10)]) == (0.3, *wilson(3, 10))  # one stratum: its rate and Wilson interval
+    assert equal_weight_rate([(0, 0), (2, 4)]) == (0.5, *wilson(2, 4))  # a stratum without data does not count
+    assert equal_weight_rate([(0, 0)]) is None
+    assert equal_weight_rate([(0, 50), (0, 50)])[1] == 0.0  # clipped at 0
+    with pytest.raises(ValueError):
+        equal_weight_rate([(5, 3), (1, 2)])
