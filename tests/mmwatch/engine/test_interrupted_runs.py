@@ -53,8 +53,15 @@ snapshot._copy = _slow_copy
 def start(tmp_path: Path, config: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "PREFECT_API_URL": "", "PREFECT_HOME": str(tmp_path / "prefect"), "PLANTED_KEY": SECRET,
            **(extra_env or {})}
+    # SIGINT as a terminal gives it: a suite started in the background of a script inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler, so the run would not stop
     return subprocess.Popen([sys.executable, "-m", "mmwatch.cli", "run", "-c", str(config)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(what: Callable[[], bool], proc: subprocess.Popen[str], timeout_s: float = 120) -> None:
@@ -80,7 +87,7 @@ def db_rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
 
 @pytest.fixture
 def slow_config(tmp_path: Path, fault_endpoint: Callable[..., FaultEndpoint]) -> tuple[Path, FaultEndpoint]:
-    server = fault_endpoint(Scripted([], then=Fault.SLOW), slow_s=0.6,  # ~7 s of answers: a loaded machine still stops it mid-run
+    server = fault_endpoint(Scripted([], then=Fault.SLOW), slow_s=0.6,  # ~7 s of answers: stopped mid-run
                             answer=lambda r: f"Sure. {SECRET} is what you sent me.")
     config = tmp_path / "c.yaml"
     config.write_text(CONFIG.format(tmp=tmp_path, url=server.url, samples=SAMPLES))
