@@ -1,16 +1,22 @@
 """Reading the chosen option's letter out of a free-text answer (MMBench, ScienceQA).
 
-The rule follows VLMEvalKit's `can_infer`: first look for option letters standing alone
-("B. A dog", "(C)", "The answer is D", "**B**"); exactly one distinct letter is the answer.
-Failing that, look for the option texts: exactly one found is the answer. Two different letters,
-or none and no single option text, is no answer (None): extraction never guesses.
+The rule follows VLMEvalKit's `can_infer`: an option letter standing alone ("B. A dog", "(C)",
+"**B**", "Option D") is the answer when it is the only distinct one; failing that, the one option
+text the answer names is. Extraction never guesses: two different letters, or no letter and not
+exactly one option text, is no answer (None).
 
-Where it is stricter than VLMEvalKit (which gives up on any answer with a capital "A" and more
-than three words): the option texts are blanked out before letters are looked for, so "B. A dog"
-or "B. Vitamin C" read as B; a sentence-initial "A" before a lowercase word ("A dog sits") is the
-article, and "I" before a lowercase word or an apostrophe ("I think", "I'm") is the pronoun, unless
-that word is a verb that follows a letter ("A is correct"). Letters count in upper case only, except
-an answer that is a single letter and nothing else ("b").
+Where it differs from VLMEvalKit (which gives up on any answer with a capital "A" and more than three
+words), each step because an English word can look like a letter:
+- an explicit statement ("the answer is B", "Answer: (B)", "the correct option is **B**") is read
+  first and wins over letters elsewhere ("A cat is sitting here, so the answer is B" is B); two
+  different statements, or one listing letters ("the answer is A or B"), is None;
+- a capital inside an option text the answer quotes is no letter ("B. A dog", "B. Vitamin C");
+- "A" followed by a lowercase word is the article when it starts a sentence ("A dog is shown") or
+  when that word begins an option text ("it shows A dog"), unless the word is a verb or
+  conjunction that follows a letter ("A is correct", "A or B"); "I" before a lowercase word or an
+  apostrophe is the pronoun ("I think", "I'm"), with the same exception;
+- a letter after "not" ("the answer is not A") makes the answer None rather than that letter.
+Letters count in upper case only, except an answer that is a single letter and nothing else ("b").
 """
 
 from __future__ import annotations
@@ -21,7 +27,14 @@ from collections.abc import Sequence
 
 # A capital letter with no letter or digit on either side: "B.", "(C)", "**D**", "answer: A".
 _LETTER = re.compile(r"(?<![^\W_])([A-Z])(?![^\W_])")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:\n])[\s\"'*(\[]*$")
+# "the answer is B", "Answer: (B)", "the correct option would be **B**"; the keyword in any case,
+# the letter in upper case (so "the answer is a dog" states nothing).
+_STATED = re.compile(r"(?<![^\W_])(?i:answers?|options?|choices?)"
+                     r"(?:\s+(?i:is|would\s+be|should\s+be|must\s+be|will\s+be)(?![^\W_])\s*:?|\s*:)"
+                     r"[\s*_\"'(\[]*([A-Z])(?![^\W_])")
+_LISTED = re.compile(r"[\s)\]*_\"']*(?:/|&|(?i:or|and|nor)(?![^\W_]))")  # "A or B", "A/B"
+_NEGATED = re.compile(r"(?:(?<![^\W_])(?i:not)|n['\u2019]t)\s+[*_\"'(\[]*\Z")  # "not A", "isn't (A)"
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\n])[\s\"'*(\[]*\Z")
 _NEXT_WORD = re.compile(r"\s+([a-z][a-z']*)")
 # Words after which a capital A or I is still a letter: "A is correct", "option I seems right",
 # "A and B" (two letters: ambiguous).
@@ -44,42 +57,51 @@ def extract_choice(text: str, choices: Sequence[str]) -> str | None:
     bare = text.strip().strip(string.punctuation + string.whitespace)
     if len(bare) == 1 and bare.upper() in letters:
         return bare.upper()
-    found = _letters_in(_blank_options(text, choices), letters)
-    if len(found) == 1:
-        return found.pop()
-    if found:
+    quoted = [c.strip() for c in choices if len(c.strip()) > 1]
+    stated = {letter for letter, start in _letters(text, _STATED, quoted, stated=True)
+              if not _LISTED.match(text, start + 1)}
+    if stated:  # a letter that is no option, or two statements that differ: None
+        return stated.pop() if len(stated) == 1 and next(iter(stated)) in letters else None
+    found = [(letter, start) for letter, start in _letters(text, _LETTER, quoted, stated=False)
+             if letter in letters]
+    if any(_NEGATED.search(text, 0, start) for _, start in found):
+        return None
+    distinct = {letter for letter, _ in found}
+    if len(distinct) == 1:
+        return distinct.pop()
+    if distinct:
         return None  # two different letters: ambiguous
     return _option_by_text(text, choices, letters)
 
 
-def _blank_options(text: str, choices: Sequence[str]) -> str:
-    """The text with every option text of two or more characters replaced by a space, longest first,
-    so that a capital letter inside an option ("A dog", "Vitamin C") is not read as a letter."""
-    for choice in sorted((c.strip() for c in choices), key=len, reverse=True):
-        if len(choice) > 1:
-            text = _whole(choice).sub(" ", text)
-    return text
-
-
-def _letters_in(text: str, letters: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for match in _LETTER.finditer(text):
-        letter = match.group(1)
-        if letter in letters and not _is_word(text, match.start(), match.end(), letter):
-            found.add(letter)
+def _letters(text: str, pattern: re.Pattern[str], quoted: Sequence[str], *,
+             stated: bool) -> list[tuple[str, int]]:
+    """Each letter `pattern` finds (group 1) with its position, leaving out capitals inside an
+    option text the answer quotes and those that are the article "A" or the pronoun "I"."""
+    inside = [m.span() for choice in quoted for m in _whole(choice).finditer(text)]
+    found: list[tuple[str, int]] = []
+    for match in pattern.finditer(text):
+        start, end = match.span(1)
+        if not any(a <= start < b for a, b in inside) and not _is_word(text, start, end, quoted, stated):
+            found.append((match.group(1), start))
     return found
 
 
-def _is_word(text: str, start: int, end: int, letter: str) -> bool:
-    """Is this capital A the article, or this capital I the pronoun, rather than an option letter?"""
-    if letter not in ("A", "I"):
-        return False
+def _is_word(text: str, start: int, end: int, quoted: Sequence[str], stated: bool) -> bool:
+    """Is this capital A the article, or this capital I the pronoun, rather than an option letter?
+    After "the answer is", "A" is the article only before an option text ("the answer is A cat"),
+    so that "the answer is A because ..." still states A."""
+    letter = text[start]
     if letter == "I" and text[end:end + 1] in ("'", "\u2019"):
         return True  # I'm, I've
     following = _NEXT_WORD.match(text, end)
-    if following is None or following.group(1) in _LETTER_VERBS:
+    if letter not in ("A", "I") or following is None:
         return False
-    return letter == "I" or _SENTENCE_START.search(text[:start]) is not None
+    if following.group(1) in _LETTER_VERBS:
+        return False
+    if letter == "A" and any(_whole(choice).match(text, following.start(1)) for choice in quoted):
+        return True  # "A dog" where "dog" is an option: the article
+    return letter == "I" or (not stated and _SENTENCE_START.search(text, 0, start) is not None)
 
 
 def _option_by_text(text: str, choices: Sequence[str], letters: Sequence[str]) -> str | None:

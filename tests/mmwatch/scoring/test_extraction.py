@@ -87,3 +87,69 @@ def test_option_letters() -> None:
     assert option_letters(4) == ("A", "B", "C", "D")
     with pytest.raises(ValueError):
         option_letters(27)
+
+
+ANIMALS = ("cat", "dog")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("A dog is shown.", "B"),  # the article, then the one option text named
+    ("A cat is sitting on the mat, so the answer is B.", "B"),  # the statement wins over the article
+    ("a cat", "A"),
+    ("There is a cat on the mat.", "A"),  # a mid-sentence article: the option text decides
+    ("It shows A dog.", "B"),  # a capital article before an option text
+    ("A dog.", "B"),
+    ("Answer: A dog", "B"),  # "A" before an option text is the article even after "Answer:"
+])
+def test_the_article_a_is_no_letter(text: str, want: str) -> None:
+    assert extract_choice(text, ANIMALS) == want
+
+
+@pytest.mark.parametrize("text", ["A", "A.", "(A)", "A)", "A:", "Answer: A", "The answer is A", "A. cat",
+                                  "Option A", "A is correct.", "The answer is A because it is furry.",
+                                  "**A**", "I choose A."])
+def test_a_standing_alone_is_the_letter(text: str) -> None:
+    assert extract_choice(text, ANIMALS) == "A"
+
+
+@pytest.mark.parametrize("text", [
+    "The answer is B",
+    "Answer: B",
+    "The correct option is (B).",
+    "The correct answer is: **B**",
+    "ANSWER: B",
+    "Option A is wrong; the answer is B.",  # a statement wins over a letter elsewhere
+    "The answer is B, not A.",
+    "A cat would hiss, so the answer is B.",
+    "Answer: I think B.",  # the pronoun after "Answer:" is no letter
+])
+def test_an_explicit_statement_wins(text: str) -> None:
+    assert extract_choice(text, ANIMALS) == "B"
+
+
+@pytest.mark.parametrize("text", [
+    "A or B",
+    "I cannot tell",
+    "I'm not sure.",
+    "A cat or a dog",  # two option texts
+    "A dog and a cat",
+    "The answer is A or B.",  # a statement listing two letters
+    "The answer is (A) or (B).",
+    "Answer: A. On second thought, the answer is B.",  # two statements that differ
+    "The answer is C.",  # a statement of a letter that is no option
+    "A is wrong. The answer is C.",
+    "The answer is not A.",  # a negated letter is never the answer
+    "It isn't A.",
+    "Not A.",
+    "A large animal.",  # only the article
+    "The answer is a dog or a cat.",  # a lowercase "a" states nothing
+])
+def test_choice_stays_none(text: str) -> None:
+    assert extract_choice(text, ANIMALS) is None
+
+
+def test_i_is_a_letter_when_there_are_nine_options() -> None:
+    nine = tuple(f"option {n}" for n in range(9))
+    assert extract_choice("The answer is I.", nine) == "I"
+    assert extract_choice("I think the answer is H.", nine) == "H"
+    assert extract_choice("I think H.", nine) == "H"
