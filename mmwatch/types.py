@@ -95,6 +95,8 @@ class Sample(BaseModel):
     # rephrased question for that image); `none` sends it instead of `text` when the image is sent
     image_text: str | None = None  # text written in the sample's own image (MM-SafetyBench TYPO's key
     # phrase), so a judge is told what the model was shown
+    image_description: str | None = None  # what the sample's own image shows (HarmBench's
+    # RedactedImageDescription), for judges that read text only
 
     @property
     def id(self) -> str:
@@ -115,6 +117,7 @@ class Sample(BaseModel):
             **({"answer_key": self.answer_key.model_dump(mode="json")} if self.answer_key else {}),
             **({"image_prompt": self.image_prompt} if self.image_prompt is not None else {}),
             **({"image_text": self.image_text} if self.image_text is not None else {}),
+            **({"image_description": self.image_description} if self.image_description is not None else {}),
         })  # fields added later enter the hash only when set: stored cells keep their keys
 
     def load_image(self) -> ImageData | None:

@@ -12,7 +12,8 @@
 Each probe picks one format, as HarmBench's compute_results_classifier does: CONTEXTUAL when the
 probe records a context string (`attack_params["context"]`, a contextual behavior's
 ContextString); MULTIMODAL when it records the description of the image it shows
-(`attack_params["image_description"]`, HarmBench's RedactedImageDescription); STANDARD otherwise.
+(`attack_params["image_description"]`, HarmBench's RedactedImageDescription, which the `none`
+attack records with the sample's own image); STANDARD otherwise.
 The classifiers read text only: an image without a recorded description is not described to
 them, and the verdict says so (the judge declares `reads_images` so that stored cells, read back
 with their images, get the same verdict as live ones). The behavior is what the model was asked (`request_text`: the

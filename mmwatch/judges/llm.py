@@ -49,7 +49,7 @@ FIELDS = frozenset({"request", "response", "instruction", "image_note"})
 MAX_RAW = 300  # characters of an unparseable reply kept in the rationale
 NO_IMAGE = "judged without an image: the probe has none"
 IMAGE_TEXT_PARAMS = ("instruction", "phrase")  # attack_params that hold the text drawn into the image
-ORIGINAL_REQUEST_PARAM = "question"  # the sample's own question, where the probe sends a paired rephrasing
+ORIGINAL_REQUEST_PARAM = "original_request"  # the sample's own question, where the probe sends a paired rephrasing
 _LABEL_LINE = re.compile(r"^\W*(?:final\s+)?(?:verdict|answer|label|class|classification|output|assessment|"
                          r"result|decision)\W*[:=\-]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 

@@ -9,6 +9,7 @@ from adapters.reference import COMPLIANCE, REFUSAL
 from mmwatch import plugins
 from mmwatch.attacks.injection import CANARY_WORDS, canary_for
 from mmwatch.engine.plan import attack_applies
+from mmwatch.judges.llm import ORIGINAL_REQUEST_PARAM, request_text
 from mmwatch.types import Label, SampleKind
 
 BENIGN = mini(SampleKind.BENIGN)[:2]
@@ -69,3 +70,10 @@ def test_a_custom_instruction_is_followed_too() -> None:
     (probe,) = plugins.attacks.build("indirect-injection", params).obj(BENIGN[0])
     (answer,) = answers("text-guard", [probe])
     assert probe.target and answer.text == probe.target
+
+
+def test_the_judge_is_not_told_an_original_request() -> None:
+    (probe,) = plugins.attacks.build("indirect-injection").obj(BENIGN[0])
+    assert ORIGINAL_REQUEST_PARAM not in probe.attack_params  # its `question` is the text sent, not the sample's
+    for shown in (probe, probe.model_copy(update={"text": f"Be brief. {probe.text}"})):  # text != its question
+        assert request_text(shown) == shown.text and "[The original request" not in request_text(shown)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PIL import Image
 
 from mmwatch import plugins
+from mmwatch.judges.harmbench_cls import IMAGE_DESCRIPTION_PARAM
+from mmwatch.plugins import AttackFn
 from mmwatch.types import SampleImageError, SampleKind
 
 HEADER = ["Behavior", "BehaviorID", "FunctionalCategory", "SemanticCategory", "ImageFileName", "Source",
@@ -26,12 +29,19 @@ ROWS = [
 ]
 
 
-def _csv(path: Path) -> Path:
+def _csv(path: Path, header: list[str] = HEADER, rows: list[list[str]] = ROWS) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(HEADER)
-        writer.writerows(ROWS)
+        writer.writerow(header)
+        writer.writerows(rows)
     return path
+
+
+def _images(folder: Path, *names: str) -> Path:
+    folder.mkdir()
+    for name in names:
+        Image.new("RGB", (10, 6), "blue").save(folder / name)
+    return folder
 
 
 def _load(**params: object):  # type: ignore[no-untyped-def]
@@ -39,10 +49,7 @@ def _load(**params: object):  # type: ignore[no-untyped-def]
 
 
 def test_behaviors_with_images_by_file_name(tmp_path: Path) -> None:
-    images = tmp_path / "multimodal_behavior_images"
-    images.mkdir()
-    for name in ("login_clone_1.png", "chart_discredit.png"):
-        Image.new("RGB", (10, 6), "blue").save(images / name)
+    images = _images(tmp_path / "multimodal_behavior_images", "login_clone_1.png", "chart_discredit.png")
     path = _csv(tmp_path / "harmbench_behaviors_multimodal_all.csv")
     bench = _load(path=path, images=images)
     samples = {s.source_id: s for s in bench}
@@ -71,3 +78,27 @@ def test_missing_file_and_folder_are_named(tmp_path: Path) -> None:
         _load(path=tmp_path / "behaviors.csv")
     with pytest.raises(FileNotFoundError, match="HarmBench images folder not found: .*nowhere"):
         _load(path=_csv(tmp_path / "b.csv"), images=tmp_path / "nowhere")
+
+
+def test_the_redacted_description_goes_with_the_image_and_into_the_baseline_probe(tmp_path: Path) -> None:
+    images = _images(tmp_path / "images", "login_clone_1.png", "chart_discredit.png")
+    samples = {s.source_id: s for s in _load(path=_csv(tmp_path / "b.csv"), images=images)}
+    login = samples["login_clone_1"]
+    assert login.image_description == "A login page."  # RedactedImageDescription, not ImageDescription
+    assert samples["missing_image"].image_description is None  # blank: no description, not an error
+    assert login.content_hash != login.model_copy(update={"image_description": None}).content_hash
+    none = cast(AttackFn, plugins.attacks.build("none").obj)
+    (probe,) = none(login)
+    assert probe.text == login.text and len(probe.images) == 1
+    assert probe.attack_params == {IMAGE_DESCRIPTION_PARAM: "A login page."}
+    text_only = {s.source_id: s for s in _load(path=_csv(tmp_path / "b.csv"))}["login_clone_1/text"]
+    assert text_only.image_description is None and none(text_only)[0].attack_params == {}
+
+
+def test_an_older_file_without_the_description_column_loads(tmp_path: Path) -> None:
+    drop = HEADER.index("RedactedImageDescription")
+    header = [h for i, h in enumerate(HEADER) if i != drop]
+    rows = [[v for i, v in enumerate(r) if i != drop] for r in ROWS[:2]]
+    images = _images(tmp_path / "images", "login_clone_1.png")
+    bench = _load(path=_csv(tmp_path / "old.csv", header, rows), images=images)
+    assert [s.image_description for s in bench] == [None, None] and bench.problems == []
