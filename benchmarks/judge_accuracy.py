@@ -23,7 +23,7 @@ from pathlib import Path
 from mmwatch import plugins
 from mmwatch.analysis.calibration import CalibrationReport, accuracy_ratio, calibrate
 from mmwatch.analysis.labels import LabelFamily, read_labels
-from mmwatch.judges import refusal_v2
+from mmwatch.judges import harm_rules, refusal_v2
 from mmwatch.judges.runner import JudgePlugin
 from mmwatch.registry import Plugin, PluginSpec
 
@@ -71,7 +71,7 @@ def passed(rows: list[Row]) -> list[str]:
         v2 = acc[(LabelFamily.REFUSAL, "refusal-rules", refusal_v2.VERSION)]
         if v2 < acc[(LabelFamily.REFUSAL, "xstest-strmatch", 1)]:
             missed.append(f"{split}: refusal-rules v2 < xstest-strmatch on refusal labels")
-        if acc[(LabelFamily.SAFETY, "harm-rules", 1)] <= acc[(LabelFamily.SAFETY, BASELINE, 1)]:
+        if acc[(LabelFamily.SAFETY, "harm-rules", harm_rules.VERSION)] <= acc[(LabelFamily.SAFETY, BASELINE, 1)]:
             missed.append(f"{split}: harm-rules <= {BASELINE} on harm labels")
     return sorted(missed)
 
