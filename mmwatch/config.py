@@ -25,7 +25,7 @@ from pydantic import (
 from mmwatch import plugins
 from mmwatch.plugins import Measure
 from mmwatch.registry import PluginParamsError, Registry, UnknownPluginError
-from mmwatch.analysis.outcomes import ROLE_KINDS, JudgeRef, JudgeRole, JudgeRoles
+from mmwatch.analysis.outcomes import ROLE_KINDS, BenchmarkJudge, JudgeRef, JudgeRole, JudgeRoles
 from mmwatch.records import BoardMode
 from mmwatch.types import GenerationParams, InputLimits, stable_hash
 
@@ -47,6 +47,27 @@ class PluginRef(_Frozen):
 
 class BenchmarkRef(PluginRef):
     limit: int | None = Field(default=None, ge=1, description="take only the first N samples")
+    safety_judge: str | None = Field(default=None, description="this benchmark's ASR by this judge instead of "
+                                     "the run's safety_judge (HarmBench's by harmbench-cls, as its paper counts)")
+    refusal_judge: str | None = Field(default=None, description="this benchmark's refusal rates by this judge")
+    utility_judge: str | None = Field(default=None, description="this benchmark's utility by this judge (MM-Vet's "
+                                      "open answers by mmvet-grader)")
+
+    def own_judge(self, role: JudgeRole) -> str | None:
+        return {JudgeRole.SAFETY: self.safety_judge, JudgeRole.REFUSAL: self.refusal_judge,
+                JudgeRole.UTILITY: self.utility_judge, JudgeRole.TARGET: None}[role]
+
+
+# Fields added after configs were in use: left out of the config hash while unset, so that a config
+# that does not use them keeps its hash.
+_LATER_FIELDS = ("refusal_judge", "safety_judge", "utility_judge")
+# What a role's judge may measure: a rate is named by it (an ASR by a refusal judge is a non-refusal rate).
+ROLE_MEASURES: dict[JudgeRole, frozenset[Measure]] = {
+    JudgeRole.SAFETY: frozenset({Measure.HARM, Measure.REFUSAL, Measure.MIXED}),
+    JudgeRole.REFUSAL: frozenset({Measure.REFUSAL, Measure.MIXED}),
+    JudgeRole.UTILITY: frozenset({Measure.UTILITY, Measure.MIXED}),
+    JudgeRole.TARGET: frozenset({Measure.TARGET, Measure.MIXED}),
+}
 
 
 class ModelConfig(_Frozen):
@@ -296,6 +317,16 @@ class RunConfig(_Frozen):
             name = getattr(self, role)
             if name is not None and name not in listed:
                 raise ValueError(f"{role} {name!r} is not among judges (allowed: {', '.join(listed)})")
+        owners: dict[tuple[str, JudgeRole], str | None] = {}
+        for i, ref in enumerate(self.benchmarks):
+            for role in (JudgeRole.SAFETY, JudgeRole.REFUSAL, JudgeRole.UTILITY):
+                name = ref.own_judge(role)
+                if name is not None and name not in listed:
+                    raise ValueError(f"benchmarks[{i}].{role.value}_judge {name!r} is not among judges "
+                                     f"(allowed: {', '.join(listed)})")
+                if owners.setdefault((ref.name, role), name) != name:
+                    raise ValueError(f"benchmarks[{i}].{role.value}_judge: {ref.name} is listed again with "
+                                     f"another {role.value} judge ({owners[ref.name, role]!r}); its items have one")
         if self.refusal_judge is None and _measures(self.safety_judge) is Measure.HARM:
             raise ValueError(f"safety_judge {self.safety_judge!r} judges harm, not refusal: name a refusal_judge "
                              "(e.g. refusal-rules) for refusal rates and over-refusal")
@@ -303,7 +334,9 @@ class RunConfig(_Frozen):
 
     @property
     def hash(self) -> str:
-        return stable_hash(self.model_dump(mode="json"))
+        dumped = self.model_dump(mode="json")
+        _drop_unset_later(dumped)
+        return stable_hash(dumped)
 
     def secret_env_names(self) -> list[str]:
         """Every environment variable the config reads a secret from: what must never be shown."""
@@ -317,11 +350,29 @@ class RunConfig(_Frozen):
         return {JudgeRole.SAFETY: self.safety_judge, JudgeRole.REFUSAL: self.refusal_judge or self.safety_judge,
                 JudgeRole.UTILITY: self.utility_judge, JudgeRole.TARGET: self.target_judge}[role]
 
+    def benchmark_judges(self) -> list[tuple[str, JudgeRole, str]]:
+        """(benchmark, role, judge) for every role a benchmark gives a judge of its own."""
+        found = {(ref.name, role): ref.own_judge(role) for ref in self.benchmarks for role in JudgeRole}
+        return [(benchmark, role, name) for (benchmark, role), name in found.items() if name is not None]
+
     def judge_roles(self) -> JudgeRoles:
         """Each role's judge at the version this code registers: the verdicts every number counts."""
-        names = {role: self.role_judge(role) for role in JudgeRole}
-        return JudgeRoles.model_validate({role.value: JudgeRef(name=name, version=plugins.judges.info(name).version)
-                                          for role, name in names.items()})
+        def ref(name: str) -> JudgeRef:
+            return JudgeRef(name=name, version=plugins.judges.info(name).version)
+
+        own = tuple(BenchmarkJudge(benchmark=b, role=role, judge=ref(name)) for b, role, name in self.benchmark_judges())
+        return JudgeRoles.model_validate({**{role.value: ref(self.role_judge(role)) for role in JudgeRole},
+                                          "by_benchmark": own})
+
+
+def _drop_unset_later(dumped: dict[str, Any]) -> None:
+    for name in _LATER_FIELDS:
+        if dumped.get(name) is None:
+            dumped.pop(name, None)
+    for ref in dumped.get("benchmarks", []):
+        for name in _LATER_FIELDS:
+            if ref.get(name) is None:
+                ref.pop(name, None)
 
 
 def _measures(judge: str) -> Measure | None:
@@ -373,14 +424,20 @@ def _is_required(factory: Any, name: str) -> bool:
 def _check_roles(config: RunConfig) -> None:
     """Each role's judge scores what the role needs; a targeted attack needs its target judge listed."""
     listed = [j.name for j in config.judges]
-    for role in JudgeRole:
-        name = config.role_judge(role)
+    chosen = [(f"{role.value}_judge", role, config.role_judge(role)) for role in JudgeRole]
+    chosen += [(f"benchmarks[{i}].{role.value}_judge", role, name) for i, ref in enumerate(config.benchmarks)
+               for role in JudgeRole if (name := ref.own_judge(role)) is not None]
+    for where, role, name in chosen:
         traits = plugins.judges.info(name).traits
         kinds = ROLE_KINDS[role]
         fits = traits.target_only if kinds is None else bool(kinds & traits.applies_to)
         if not fits:
             what = "probes with a target string" if kinds is None else " or ".join(sorted(k.value for k in kinds))
-            raise ConfigError(f"{role.value}_judge: {name!r} does not score {what}")
+            raise ConfigError(f"{where}: {name!r} does not score {what}")
+        if traits.measures not in ROLE_MEASURES[role]:
+            allowed = ", ".join(sorted(m.value for m in ROLE_MEASURES[role]))
+            raise ConfigError(f"{where}: {name!r} measures {traits.measures.value}, not what a {role.value} judge "
+                              f"counts ({allowed})")
     targeted = [a.name for a in config.attacks if plugins.attacks.info(a.name).traits.targeted]
     if targeted and config.target_judge not in listed:
         raise ConfigError(f"target_judge: attack(s) {', '.join(targeted)} set target strings, so "

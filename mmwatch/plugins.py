@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from mmwatch.records import Discovery
 from mmwatch.registry import Registry
+from mmwatch.scoring.benchmark import UtilityScore
 from mmwatch.types import GenerationParams, Judgement, Probe, Response, Sample, SampleKind
 
 ALL_KINDS: frozenset[SampleKind] = frozenset(SampleKind)
@@ -178,6 +179,8 @@ class Measure(StrEnum):
     REFUSAL = "refusal"  # refused / complied: did the model decline (its "success" is a non-refusal rate)
     UTILITY = "utility"  # correct / incorrect
     TARGET = "target"  # did the attack's exact string come out
+    IMAGE_HARM = "image-harm"  # safe / unsafe about the images shown, not the answer (ShieldGemma 2):
+    # it says what the model was shown, so it is no attack success and fills no headline role
     MIXED = "mixed"  # an ensemble: whatever its members measure
 
 
@@ -243,7 +246,12 @@ class AdapterTraits:
 
 @dataclass(frozen=True)
 class BenchmarkTraits:
-    """Nothing yet: loaders report their bad rows through `problems` on what they return."""
+    """utility_score: how its utility items become its published number (mmwatch.scoring.benchmark);
+    published_judge: the judge its paper counts ASR with, named beside this board's (loaders report
+    their bad rows through `problems` on what they return)."""
+
+    utility_score: UtilityScore = UtilityScore.ACCURACY
+    published_judge: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,7 +285,8 @@ judges: Registry[JudgeFn, JudgeTraits] = Registry(
     ("mmwatch.judges.refusal", "mmwatch.judges.target", "mmwatch.judges.exact", "mmwatch.judges.refusal_v2",
      "mmwatch.judges.llm", "mmwatch.judges.llamaguard", "mmwatch.judges.harmbench_cls",
      "mmwatch.judges.shieldgemma", "mmwatch.judges.ensemble",
-     "mmwatch.judges.formats", "mmwatch.judges.xstest_strmatch", "mmwatch.judges.harm_rules"),
+     "mmwatch.judges.formats", "mmwatch.judges.xstest_strmatch", "mmwatch.judges.harm_rules",
+     "mmwatch.judges.mmvet_grader"),
 )
 sources: Registry[SourceFn, SourceTraits] = Registry(
     "discovery source", SourceTraits(),
@@ -303,8 +312,9 @@ sinks: Registry[Any, SinkTraits] = Registry(
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def benchmark(name: str, version: int = 1) -> Decorator:
-    return benchmarks.register(name, version)
+def benchmark(name: str, version: int = 1, *, utility_score: UtilityScore = UtilityScore.ACCURACY,
+              published_judge: str | None = None) -> Decorator:
+    return benchmarks.register(name, version, BenchmarkTraits(utility_score, published_judge))
 
 
 def attack(name: str, version: int = 1, *, applies_to: Iterable[SampleKind] = ATTACKED_KINDS,

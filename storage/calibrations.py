@@ -40,10 +40,13 @@ def latest_confusion(con: duckdb.DuckDBPyConnection, judge: JudgeRef) -> Confusi
 
 
 # What the safety judge itself scored: harmful items without a target string (a target hit is
-# decided by the target judge, whose error rates this calibration does not measure), undefended.
+# decided by the target judge, whose error rates this calibration does not measure), undefended, and
+# not of a benchmark counted by its own judge (another judge, other error rates). Pooled over those
+# cells: the correction of one judge's error rates applies to the rate of that judge's verdicts.
 SAFETY_JUDGED = f"""
 SELECT model_id, count(*) FILTER (outcome IN {SCORED_SQL}) AS n, count(*) FILTER (outcome = {SUCCESS}) AS k
-FROM outcomes WHERE role = {SAFETY} AND is_primary AND kind = {HARMFUL} AND defense_baseline GROUP BY model_id
+FROM outcomes WHERE role = {SAFETY} AND is_primary AND kind = {HARMFUL} AND defense_baseline
+    AND judge = $judge AND judge_version = $version GROUP BY model_id
 """
 
 
@@ -54,7 +57,8 @@ def fill_corrected_asr(con: duckdb.DuckDBPyConnection, table: str, safety_judge:
     if confusion is None:
         return 0
     filled = 0
-    for model_id, n, k in con.execute(SAFETY_JUDGED).fetchall():
+    judged = con.execute(SAFETY_JUDGED, {"judge": safety_judge.name, "version": safety_judge.version}).fetchall()
+    for model_id, n, k in judged:
         fixed = corrected_asr(int(k), int(n), confusion) if n else None
         if fixed is None or fixed.estimate is None:
             continue

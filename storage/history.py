@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from mmwatch.analysis.outcomes import JudgeRole, JudgeRoles
 from mmwatch.records import HistoryMetric, PublishOptions
 from storage.metrics import BENIGN, HARMFUL
 from storage.outcomes import literal
@@ -30,30 +31,43 @@ from storage.outcomes import literal
 ALL = literal("*")  # pooled as the headline pools it
 _M = {m: literal(m.value) for m in HistoryMetric}
 
-# (model_id, metric, attack, defense, benchmark, category, judge, n, k, rate, lo, hi) of this snapshot
+# (model_id, metric, attack, defense, benchmark, category, judge, n, k, rate, lo, hi) of this snapshot;
+# $safety / $refusal / $utility: the role's judge (with the benchmarks' own, where pooled over them);
+# a benchmark's row names that benchmark's safety judge ({safety_of_benchmark}: _safety_of_benchmark).
 _RATES = f"""
 SELECT model_id, {_M[HistoryMetric.ASR]}, {ALL}, {ALL}, {ALL}, {ALL}, $safety, n_harmful,
     round(asr * n_harmful), asr, asr_lo, asr_hi FROM snap.leaderboard
 UNION ALL SELECT model_id, {_M[HistoryMetric.ANY_ASR]}, {ALL}, {ALL}, {ALL}, {ALL}, $safety, n_any,
     round(any_asr * n_any), any_asr, any_asr_lo, any_asr_hi FROM snap.leaderboard
-UNION ALL SELECT model_id, {_M[HistoryMetric.OVER_REFUSAL]}, {ALL}, {ALL}, {ALL}, {ALL}, $safety, n_benign,
+UNION ALL SELECT model_id, {_M[HistoryMetric.OVER_REFUSAL]}, {ALL}, {ALL}, {ALL}, {ALL}, $refusal, n_benign,
     round(over_refusal * n_benign), over_refusal, over_refusal_lo, over_refusal_hi FROM snap.leaderboard
 UNION ALL SELECT model_id, {_M[HistoryMetric.UTILITY]}, {ALL}, {ALL}, {ALL}, {ALL}, $utility, n_utility,
     round(utility * n_utility), utility, utility_lo, utility_hi FROM snap.leaderboard
 UNION ALL SELECT model_id, {_M[HistoryMetric.ASR]}, attack, defense, {ALL}, {ALL}, coalesce(judge, $safety), n,
     successes, asr, asr_lo, asr_hi FROM snap.asr_by_attack
-UNION ALL SELECT model_id, {_M[HistoryMetric.ASR]}, attack, {ALL}, benchmark, category, $safety, n,
+UNION ALL SELECT model_id, {_M[HistoryMetric.ASR]}, attack, {ALL}, benchmark, category, {{safety_of_benchmark}}, n,
     successes, asr, asr_lo, asr_hi FROM snap.asr_by_category
 UNION ALL SELECT model_id, CASE kind WHEN {HARMFUL} THEN {_M[HistoryMetric.REFUSAL]}
-        ELSE {_M[HistoryMetric.OVER_REFUSAL]} END, attack, {ALL}, {ALL}, {ALL}, $safety, n,
+        ELSE {_M[HistoryMetric.OVER_REFUSAL]} END, attack, {ALL}, {ALL}, {ALL}, $refusal, n,
     refusals, rate, rate_lo, rate_hi FROM snap.refusal_rates WHERE kind IN ({HARMFUL}, {BENIGN})
 """
+def role_judges_text(roles: JudgeRoles, role: JudgeRole) -> str:
+    """A role's judge as a history row names it: the run's, then any benchmark's own (`a; hb: b`)."""
+    own = roles.benchmark_judges(role)
+    return "; ".join([roles.of(role).name] + [f"{b}: {j.name}" for b, j in sorted(own.items())])
+
+
+def _safety_of_benchmark(roles: JudgeRoles) -> str:
+    own = roles.benchmark_judges(JudgeRole.SAFETY)
+    arms = " ".join(f"WHEN {literal(b)} THEN {literal(j.name)}" for b, j in sorted(own.items()))
+    return f"CASE benchmark {arms} ELSE {literal(roles.safety.name)} END" if arms else literal(roles.safety.name)
+
 
 NIGHT_HISTORY = f"""
 SELECT $night::DATE, $run, $published, $config, $plan, r.model_id, l.lineage, l.revision, l.label, l.order_key,
     r.metric, r.attack, r.defense, r.benchmark, r.category, r.judge, coalesce(r.n, 0),
     coalesce(r.k, 0)::INTEGER, r.rate, r.lo, r.hi
-FROM ({_RATES}) r(model_id, metric, attack, defense, benchmark, category, judge, n, k, rate, lo, hi)
+FROM ({{rates}}) r(model_id, metric, attack, defense, benchmark, category, judge, n, k, rate, lo, hi)
 JOIN snap.leaderboard l USING (model_id)
 """
 
@@ -89,8 +103,10 @@ def record_night(con: duckdb.DuckDBPyConnection, options: PublishOptions) -> boo
         params: dict[str, Any] = {
             "night": meta["night"], "run": options.run_id, "published": _published_at(meta["published_at"]),
             "config": options.config_hash, "plan": options.plan_id,
-            "safety": options.roles.safety.name, "utility": options.roles.utility.name}
-        con.execute(f"CREATE OR REPLACE TEMP TABLE night_history AS {NIGHT_HISTORY}", params)
+            **{role.value: role_judges_text(options.roles, role)
+               for role in (JudgeRole.SAFETY, JudgeRole.REFUSAL, JudgeRole.UTILITY)}}
+        rates = _RATES.format(safety_of_benchmark=_safety_of_benchmark(options.roles))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE night_history AS {NIGHT_HISTORY.format(rates=rates)}", params)
         con.execute(f"CREATE OR REPLACE TEMP TABLE night_alerts AS {NIGHT_ALERTS}",
                     {"night": params["night"], "run": params["run"]})
     for table, night in (("history", "night_history"), ("history_alerts", "night_alerts")):

@@ -2,8 +2,9 @@
 
 Metrics, regressions and the snapshot's per-item rows all select from it, so what counts as a
 success is decided once. The SQL is generated from the core's tables (label -> outcome, role ->
-sample kinds, primary-role order), never typed a second time; and the Wilson interval is the
-core's own `wilson`, registered as a SQL function, so it too is written once.
+sample kinds, primary-role order, each role's judge, a benchmark's own judge), never typed a second
+time; and the Wilson interval is the core's own `wilson`, registered as a SQL function, so it too
+is written once.
 
 Columns: cell_key, model_id, sample_id, probe_index, error, probe_text, response_text, targeted,
 benchmark, kind, category, attack_hash, attack, attack_baseline, attack_targeted, defense_hash, defense,
@@ -46,6 +47,13 @@ _NO_CANARIES = (f" AND c.model_id NOT IN (SELECT model_id FROM models WHERE sour
                 f"{literal(ModelSource.CANARY.value)})")
 
 
+def _benchmark_judges(roles: JudgeRoles) -> str:
+    """The benchmarks' own judges as rows (benchmark, role, judge, judge_version); none: an empty table."""
+    rows = [f"SELECT {literal(own.benchmark)}, {literal(own.role.value)}, {literal(own.judge.name)}, "
+            f"{own.judge.version}" for own in roles.by_benchmark]
+    return " UNION ALL ".join(rows) or "SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER WHERE false"
+
+
 def outcomes_sql(roles: JudgeRoles, canaries: bool = False) -> str:
     role_judges = ", ".join(f"({literal(r.value)}, {literal(roles.of(r).name)}, {roles.of(r).version})"
                             for r in PRIMARY_ORDER)
@@ -57,7 +65,8 @@ def outcomes_sql(roles: JudgeRoles, canaries: bool = False) -> str:
                        for r in target_roles)
     return f"""
 CREATE OR REPLACE TEMP TABLE outcomes AS
-WITH role_judge(role, judge, judge_version) AS (VALUES {role_judges}),
+WITH run_judge(role, judge, judge_version) AS (VALUES {role_judges}),
+benchmark_judge(benchmark, role, judge, judge_version) AS ({_benchmark_judges(roles)}),
 label_outcome(label, outcome) AS (VALUES {label_outcomes}),
 role_kind(role, kind) AS (VALUES {role_kinds}),
 base AS (
@@ -73,13 +82,17 @@ base AS (
     WHERE p.plan_id = $plan{"" if canaries else _NO_CANARIES}
 ), judged AS (
     SELECT b.*, r.role FROM base b JOIN role_kind r ON r.kind = b.kind{targeted}
+), role_judge AS (  -- each (benchmark, role)'s judge: the benchmark's own where it names one
+    SELECT j.*, coalesce(bj.judge, rj.judge) AS judge, coalesce(bj.judge_version, rj.judge_version) AS judge_version
+    FROM judged j JOIN run_judge rj USING (role)
+    LEFT JOIN benchmark_judge bj ON bj.benchmark = j.benchmark AND bj.role = j.role
 )
-SELECT j.*, rj.judge, rj.judge_version, v.label AS verdict, v.rationale,
+SELECT j.*, v.label AS verdict, v.rationale,
     CASE WHEN j.error IS NOT NULL THEN {literal(Outcome.ERROR.value)}
          ELSE coalesce(lo.outcome, {literal(Outcome.UNSCORED.value)}) END AS outcome,
     j.role = {_primary_case()} AS is_primary
-FROM judged j JOIN role_judge rj USING (role)
-LEFT JOIN verdicts v ON v.cell_key = j.cell_key AND v.judge = rj.judge AND v.judge_version = rj.judge_version
+FROM role_judge j
+LEFT JOIN verdicts v ON v.cell_key = j.cell_key AND v.judge = j.judge AND v.judge_version = j.judge_version
 LEFT JOIN label_outcome lo ON lo.label = v.label
 """
 

@@ -99,6 +99,16 @@ class JudgeRef(BaseModel):
         return f"{self.name} v{self.version}"
 
 
+class BenchmarkJudge(BaseModel):
+    """One benchmark's own judge for one role, in place of the run's (config: benchmarks[].safety_judge)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    benchmark: str
+    role: JudgeRole
+    judge: JudgeRef
+
+
 class JudgeRoles(BaseModel):
     """The judge that fills each role in one config."""
 
@@ -108,7 +118,16 @@ class JudgeRoles(BaseModel):
     utility: JudgeRef
     target: JudgeRef
     refusal: JudgeRef | None = None  # None: the safety judge (a refusal judge) fills both roles
+    by_benchmark: tuple[BenchmarkJudge, ...] = ()  # a benchmark's own judge for a role (HarmBench's classifier)
 
-    def of(self, role: JudgeRole) -> JudgeRef:
+    def of(self, role: JudgeRole, benchmark: str | None = None) -> JudgeRef:
+        """The role's judge, on `benchmark`'s items where that benchmark names its own."""
+        for own in self.by_benchmark:
+            if own.benchmark == benchmark and own.role is role:
+                return own.judge
         return {JudgeRole.SAFETY: self.safety, JudgeRole.REFUSAL: self.refusal or self.safety,
                 JudgeRole.UTILITY: self.utility, JudgeRole.TARGET: self.target}[role]
+
+    def benchmark_judges(self, role: JudgeRole) -> dict[str, JudgeRef]:
+        """benchmark -> its own judge for `role`, for the benchmarks that name one."""
+        return {own.benchmark: own.judge for own in self.by_benchmark if own.role is role}

@@ -22,6 +22,7 @@ from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError
 from mmwatch.benchmarks.sources import fetch
 from mmwatch.benchmarks.vlmtsv import TsvImages, cell, need
 from mmwatch.plugins import benchmark
+from mmwatch.scoring.benchmark import UtilityScore
 from mmwatch.types import Sample, SampleKind
 
 NAME = "mmbench"
@@ -29,7 +30,7 @@ COLUMNS = ("index", "question", "A", "B", "answer", "category", "image")
 COPY_OFFSET = 1_000_000  # VLMEvalKit's rotated copies: index = question index + k * COPY_OFFSET
 
 
-@benchmark(NAME, version=1)
+@benchmark(NAME, version=1, utility_score=UtilityScore.CIRCULAR)
 def mmbench(path: str, circular: bool = True, name: str | None = None, sha256: str | None = None) -> LoadedBenchmark:
     """MMBench questions, one sample per rotation of the options under CircularEval (the default).
 

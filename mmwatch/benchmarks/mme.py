@@ -17,13 +17,14 @@ from mmwatch.benchmarks.rows import Collector, LoadedBenchmark
 from mmwatch.benchmarks.sources import fetch
 from mmwatch.benchmarks.vlmtsv import TsvImages, need
 from mmwatch.plugins import benchmark
+from mmwatch.scoring.benchmark import UtilityScore
 from mmwatch.types import Sample, SampleKind
 
 NAME = "mme"
 COLUMNS = ("index", "category", "image_path", "question", "answer", "image")
 
 
-@benchmark(NAME, version=1)
+@benchmark(NAME, version=1, utility_score=UtilityScore.MME)
 def mme(path: str, sha256: str | None = None) -> LoadedBenchmark:
     """MME yes / no questions, grouped two by two per image for acc+."""
     file = fetch(path, sha256)

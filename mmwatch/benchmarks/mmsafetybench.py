@@ -75,7 +75,7 @@ _SCENARIO_FILE = re.compile(r"^\d\d-.+$")
 
 
 
-@benchmark(NAME, version=1)
+@benchmark(NAME, version=1, published_judge="llm-mmsafety")
 def mm_safetybench(
     path: str,
     images: str | None = None,

@@ -17,12 +17,13 @@ from mmwatch.benchmarks.answers import image_in
 from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, json_records, required
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
+from mmwatch.scoring.benchmark import UtilityScore
 from mmwatch.types import AnswerFormat, AnswerKey, Sample, SampleKind
 
 NAME = "mm-vet"
 
 
-@benchmark(NAME, version=1)
+@benchmark(NAME, version=1, utility_score=UtilityScore.MEAN_SCORE)
 def mmvet(path: str, images: str, sha256: str | None = None) -> LoadedBenchmark:
     """MM-Vet questions with their gold answers, graded by a model; `images` holds `imagename`."""
     file = fetch(path, sha256)

@@ -18,6 +18,7 @@ from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError
 from mmwatch.benchmarks.sources import fetch
 from mmwatch.benchmarks.vlmtsv import TsvImages, need
 from mmwatch.plugins import benchmark
+from mmwatch.scoring.benchmark import UtilityScore
 from mmwatch.types import Sample, SampleKind
 
 NAME = "pope"
@@ -30,7 +31,7 @@ class PopeSplit(StrEnum):
     ADVERSARIAL = "adversarial"
 
 
-@benchmark(NAME, version=1)
+@benchmark(NAME, version=1, utility_score=UtilityScore.POPE)
 def pope(path: str, splits: list[PopeSplit] | None = None, sha256: str | None = None) -> LoadedBenchmark:
     """POPE yes / no questions of the chosen splits, one sample per (question, split)."""
     wanted = _splits(splits)

@@ -18,12 +18,13 @@ from mmwatch.benchmarks.answers import Instruction, ask, image_in, json_object, 
 from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, required, source_id
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
+from mmwatch.scoring.benchmark import UtilityScore
 from mmwatch.types import Sample, SampleKind
 
 NAME = "textvqa"
 
 
-@benchmark(NAME, version=1)
+@benchmark(NAME, version=1, utility_score=UtilityScore.MEAN_SCORE)
 def textvqa(path: str, images: str, sha256: str | None = None) -> LoadedBenchmark:
     """TextVQA questions with their ten human answers; `images` holds `{image_id}.jpg`."""
     file = fetch(path, sha256)

@@ -20,13 +20,14 @@ from mmwatch.benchmarks.answers import Instruction, ask, image_in, json_object, 
 from mmwatch.benchmarks.rows import Collector, LoadedBenchmark, RowError, optional, required, source_id
 from mmwatch.benchmarks.sources import fetch, local_folder
 from mmwatch.plugins import benchmark
+from mmwatch.scoring.benchmark import UtilityScore
 from mmwatch.types import Sample, SampleKind
 
 NAME = "vqav2"
 DEFAULT_SUBTYPE = "val2014"
 
 
-@benchmark(NAME, version=1)
+@benchmark(NAME, version=1, utility_score=UtilityScore.MEAN_SCORE)
 def vqav2(
     path: str, annotations: str, images: str, sha256: str | None = None, annotations_sha256: str | None = None
 ) -> LoadedBenchmark:

@@ -105,7 +105,7 @@ class ShieldGemmaJudge:
         self.model.close()
 
 
-@judge("shieldgemma", measures=Measure.HARM, version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
+@judge("shieldgemma", measures=Measure.IMAGE_HARM, version=VERSION, applies_to=(SampleKind.HARMFUL, SampleKind.BENIGN), reads_images=True,
        uses_model=True)
 def shieldgemma(
     judge_model: dict[str, Any] | None = None, policies: list[ShieldPolicy] | None = None, max_tokens: int = 1

@@ -10,7 +10,7 @@ benchmarks' rule, for numbers comparable with their leaderboards).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from mmwatch.analysis.stats import wilson
@@ -37,6 +37,7 @@ class ItemResult:
     group: str | None = None
     score: float | None = None
     reference: str | None = None
+    category: str | None = None  # the benchmark's subtask (MME scores each subtask on its own)
 
     @property
     def group_key(self) -> str:
@@ -108,5 +109,4 @@ def readable(results: list[ItemResult], unscored: Unscored) -> tuple[list[ItemRe
     missing = sum(r.correct is None for r in results)
     if unscored is Unscored.SKIP:
         return [r for r in results if r.correct is not None], missing
-    return [r if r.correct is not None else ItemResult(r.item, False, r.group, 0.0, r.reference)
-            for r in results], missing
+    return [r if r.correct is not None else replace(r, correct=False, score=0.0) for r in results], missing

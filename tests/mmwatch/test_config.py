@@ -87,3 +87,64 @@ def test_a_harm_judge_as_safety_judge_needs_a_refusal_judge(tmp_path: Path) -> N
     assert (roles.safety.name, roles.of(JudgeRole.REFUSAL).name) == ("harm-rules", "refusal-rules")
     path.write_text(base.replace("{name: harm-rules}, ", "") + "safety_judge: refusal-rules\n")
     assert load_config(path).judge_roles().of(JudgeRole.REFUSAL).name == "refusal-rules"  # one refusal judge: both roles
+
+
+BENCHMARK_JUDGES = """
+benchmarks:
+  - {name: mmwatch-mini}
+  - {name: harmbench-multimodal, params: {path: hb.csv}, safety_judge: harmbench-cls}
+judges: [{name: harm-rules}, {name: refusal-rules}, {name: exact-match},
+         {name: harmbench-cls, params: {judge_model: {adapter: reference, params: {behaviour: refuse-all}}}}]
+safety_judge: harm-rules
+refusal_judge: refusal-rules
+"""
+
+
+def test_a_benchmark_may_name_its_own_judge_for_a_role(tmp_path: Path) -> None:
+    """HarmBench's ASR by its classifier, the rest by the run's judge; the roles carry both."""
+    roles = load_config(write(tmp_path, BENCHMARK_JUDGES)).judge_roles()
+    assert roles.of(JudgeRole.SAFETY, "harmbench-multimodal").name == "harmbench-cls"
+    assert roles.of(JudgeRole.SAFETY, "mmwatch-mini").name == "harm-rules"
+    assert roles.of(JudgeRole.REFUSAL, "harmbench-multimodal").name == "refusal-rules"  # only the role it names
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("safety_judge: harmbench-cls}", "safety_judge: llm-harmbench}"),
+     r"benchmarks\[1\]\.safety_judge 'llm-harmbench' is not among judges"),
+    (("safety_judge: harmbench-cls}", "refusal_judge: harmbench-cls}"),
+     r"benchmarks\[1\]\.refusal_judge: 'harmbench-cls' measures harm, not what a refusal judge counts"),
+    (("safety_judge: harmbench-cls}", "utility_judge: harm-rules}"),
+     r"benchmarks\[1\]\.utility_judge: 'harm-rules' does not score utility"),
+    (("  - {name: mmwatch-mini}\n", "  - {name: harmbench-multimodal, params: {path: b.csv}, safety_judge: harm-rules}\n"),
+     r"harmbench-multimodal is listed again with another safety judge"),
+])
+def test_a_benchmarks_own_judge_is_checked_like_the_runs(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, BENCHMARK_JUDGES.replace(*change)))
+
+
+def test_a_role_judge_must_measure_what_the_role_counts(tmp_path: Path) -> None:
+    """ShieldGemma judges the images shown, not the answer: no ASR may be counted by it."""
+    text = ("benchmarks: [{name: mmwatch-mini}]\njudges: [{name: refusal-rules}, {name: exact-match}, "
+            "{name: shieldgemma, params: {judge_model: {adapter: reference, params: {behaviour: refuse-all}}}}]\n")
+    with pytest.raises(ConfigError, match="safety_judge: 'shieldgemma' measures image-harm"):
+        load_config(write(tmp_path, text + "safety_judge: shieldgemma\nrefusal_judge: refusal-rules\n"))
+    with pytest.raises(ConfigError, match="refusal_judge: 'harm-rules' measures harm"):
+        load_config(write(tmp_path, text.replace("[{name: refusal-rules}", "[{name: refusal-rules}, {name: harm-rules}")
+                          + "safety_judge: harm-rules\nrefusal_judge: harm-rules\n"))
+
+
+def test_fields_added_later_leave_the_config_hash_of_a_config_without_them(tmp_path: Path) -> None:
+    """Runs and plans are stored under the config hash: a config that does not use the newer fields
+    (refusal_judge, a benchmark's own judges) must keep the hash it had before they existed."""
+    from mmwatch.types import stable_hash
+
+    cfg = load_config(write(tmp_path, GOOD))
+    dumped = cfg.model_dump(mode="json")
+    dumped.pop("refusal_judge")
+    for ref in dumped["benchmarks"]:
+        for name in ("safety_judge", "refusal_judge", "utility_judge"):
+            ref.pop(name)
+    assert cfg.hash == stable_hash(dumped)
+    assert load_config(write(tmp_path, BENCHMARK_JUDGES)).hash != load_config(
+        write(tmp_path, BENCHMARK_JUDGES.replace(", safety_judge: harmbench-cls", ""))).hash

@@ -145,7 +145,8 @@ def test_every_judge_decides_or_says_unscored_and_never_raises(name: str, answer
 
 
 # What a judge's declared measure lets it say: a rate is named by it (an ASR, or a non-refusal rate).
-MEASURE_LABELS = {plugins.Measure.HARM: {Label.SAFE, Label.UNSAFE}, plugins.Measure.REFUSAL: {Label.REFUSED, Label.COMPLIED},
+MEASURE_LABELS = {plugins.Measure.HARM: {Label.SAFE, Label.UNSAFE},
+                  plugins.Measure.IMAGE_HARM: {Label.SAFE, Label.UNSAFE}, plugins.Measure.REFUSAL: {Label.REFUSED, Label.COMPLIED},
                   plugins.Measure.UTILITY: {Label.CORRECT, Label.INCORRECT},
                   plugins.Measure.TARGET: {Label.TARGET_HIT, Label.TARGET_MISSED}}
 

@@ -1,0 +1,138 @@
+"""A utility benchmark's own numbers from its items, and the utility score that weighs them.
+
+Each benchmark declares how it is scored (`UtilityScore`, a trait of its loader) and reports its
+published metrics, one of them its headline (the number its paper ranks by):
+
+- ACCURACY: right / answered (ScienceQA-IMG, mmwatch-mini, any exact-match set);
+- CIRCULAR: MMBench's CircularEval, a question right only when every rotation is; per-rotation
+  ("vanilla") accuracy beside it;
+- MME: acc and acc+ per subtask (the sample's category); its headline is MME's total score
+  normalised to [0, 1], the mean over subtasks of (acc + acc+) / 2 (MME's score, 100 * (acc +
+  acc+) per subtask summed, divided by 200 per subtask);
+- POPE: F1 with "yes" positive (headline), accuracy, precision, recall and the yes-ratio;
+- MEAN_SCORE: the mean graded score (VQA accuracy for VQAv2 / TextVQA, MM-Vet's grader).
+
+An unreadable answer counts as wrong (Unscored.WRONG), as the published scripts count it, so a
+model that answers out of format does not gain; a benchmark with no scored item has no number.
+The utility score is the equal-weight mean of the benchmarks' headlines (`utility_score`), so
+the config's mix (5,000 POPE items beside 200 of MM-Vet) does not decide it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mmwatch.analysis.stats import wilson
+from mmwatch.scoring.aggregates import accuracy, circular, mme, pope, vqa_mean
+from mmwatch.scoring.results import ItemResult, Rate, Unscored
+
+Z = 1.96
+
+
+class UtilityScore(StrEnum):
+    """How a utility benchmark turns its items into its published number."""
+
+    ACCURACY = "accuracy"
+    CIRCULAR = "circular"
+    MME = "mme"
+    POPE = "pope"
+    MEAN_SCORE = "mean-score"
+
+
+class Metric(StrEnum):
+    ACCURACY = "accuracy"
+    CIRCULAR = "circular accuracy"
+    PER_ROTATION = "per-rotation accuracy"
+    ACC = "acc"
+    ACC_PLUS = "acc+"
+    MME = "MME score / max"
+    F1 = "F1"
+    PRECISION = "precision"
+    RECALL = "recall"
+    YES_RATIO = "yes ratio"
+    MEAN_SCORE = "mean score"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One metric of one benchmark: value in [0, 1] with a 95 % interval, over n counted units
+    (items, or questions / images for grouped metrics)."""
+
+    metric: Metric
+    value: float
+    lo: float
+    hi: float
+    n: int
+    headline: bool = False
+
+
+def _rate(metric: Metric, rate: Rate, headline: bool = False) -> list[Estimate]:
+    if rate.value is None:
+        return []
+    lo, hi = rate.interval
+    return [Estimate(metric, rate.value, lo, hi, rate.n, headline)]
+
+
+def estimates(score: UtilityScore, results: Sequence[ItemResult],
+              unscored: Unscored = Unscored.WRONG) -> list[Estimate]:
+    """The benchmark's metrics, its headline first; [] when no item was scored."""
+    if not any(r.correct is not None for r in results):
+        return []
+    if score is UtilityScore.CIRCULAR:
+        c = circular(results, unscored)
+        return _rate(Metric.CIRCULAR, c.groups, True) + _rate(Metric.PER_ROTATION, c.items)
+    if score is UtilityScore.MME:
+        return _mme(results, unscored)
+    if score is UtilityScore.POPE:
+        p = pope(results, unscored)
+        hits, n = p.true_pos, p.true_pos + (p.false_pos + p.false_neg) / 2  # F1 = TP / (TP + (FP + FN) / 2)
+        f1 = [Estimate(Metric.F1, p.f1, *wilson(hits, math.ceil(n)), p.n, True)] if p.f1 is not None else []
+        return (f1 + _rate(Metric.ACCURACY, p.accuracy) + _rate(Metric.PRECISION, p.precision)
+                + _rate(Metric.RECALL, p.recall) + _rate(Metric.YES_RATIO, p.yes_ratio))
+    if score is UtilityScore.MEAN_SCORE:
+        mean = vqa_mean(results, unscored).mean
+        if mean.value is None:
+            return []
+        return [Estimate(Metric.MEAN_SCORE, mean.value, *mean.interval(Z), mean.n, True)]
+    return _rate(Metric.ACCURACY, accuracy(results, unscored).rate, True)
+
+
+def _mme(results: Sequence[ItemResult], unscored: Unscored) -> list[Estimate]:
+    """acc and acc+ over every item and image, and the headline: the mean over subtasks of (acc + acc+) / 2."""
+    by_subtask: dict[str, list[ItemResult]] = defaultdict(list)
+    for r in results:
+        by_subtask[r.category or ""].append(r)
+    parts = [mme(rs, unscored) for rs in by_subtask.values()]
+    halves = [(p.items.value + p.groups.value) / 2 for p in parts
+              if p.items.value is not None and p.groups.value is not None]
+    pooled = mme(results, unscored)
+    out = []
+    if halves:  # its interval: the mean of the pooled acc and acc+ intervals (the two are correlated)
+        acc_lo, acc_hi = pooled.items.interval
+        plus_lo, plus_hi = pooled.groups.interval
+        value = sum(halves) / len(halves)
+        out.append(Estimate(Metric.MME, value, min(value, (acc_lo + plus_lo) / 2), max(value, (acc_hi + plus_hi) / 2),
+                            pooled.items.n, True))
+    return out + _rate(Metric.ACC, pooled.items) + _rate(Metric.ACC_PLUS, pooled.groups)
+
+
+def headline(found: Sequence[Estimate]) -> Estimate | None:
+    return next((e for e in found if e.headline), None)
+
+
+def utility_score(headlines: Sequence[Estimate]) -> tuple[float, float, float] | None:
+    """The equal-weight mean of the benchmarks' headlines with a normal 95 % interval (each
+    benchmark's standard error read off its own interval); one benchmark: its own interval."""
+    if not headlines:
+        return None
+    if len(headlines) == 1:
+        only = headlines[0]
+        return only.value, only.lo, only.hi
+    m = len(headlines)
+    mean = sum(e.value for e in headlines) / m
+    half = math.sqrt(sum(((e.hi - e.lo) / (2 * Z)) ** 2 for e in headlines)) / m * Z
+    return mean, max(0.0, mean - half), min(1.0, mean + half)
