@@ -35,6 +35,7 @@ pages = [
     st.Page(PAGES / "frontier.py", title="Frontier", icon=":material/scatter_plot:"),
     st.Page(PAGES / "trends.py", title="Trends", icon=":material/timeline:"),
     st.Page(PAGES / "matrix.py", title="Matrix", icon=":material/grid_on:"),
+    st.Page(PAGES / "benchmarks.py", title="Benchmarks", icon=":material/fact_check:"),
     st.Page(PAGES / "samples.py", title="Samples", icon=":material/image:"),
     st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:"),
 ]

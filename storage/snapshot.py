@@ -14,6 +14,7 @@ store. Every snapshot carries the whole history of published nights (storage/his
 from __future__ import annotations
 
 import glob
+import json
 import os
 import uuid
 from datetime import UTC, datetime
@@ -26,12 +27,13 @@ import duckdb
 from mmwatch.analysis.outcomes import JudgeRole
 from mmwatch.records import BoardMode, PublishOptions, RunStatus
 from storage import metrics, outcomes
+from storage.benchmark_scores import fill_benchmark_scores
 from storage.calibrations import fill_corrected_asr
 from storage.headline import fill_headline_asr
 from storage.history import record_night
 from storage.snapshot_images import fill_images
 
-SNAPSHOT_VERSION = 5
+SNAPSHOT_VERSION = 6
 _RUNNING, _COMPLETED = outcomes.literal(RunStatus.RUNNING.value), outcomes.literal(RunStatus.COMPLETED.value)
 
 # Alerts about this plan's cells only: both revisions, the attack and defense specs and the judge
@@ -104,6 +106,9 @@ def _meta(con: duckdb.DuckDBPyConnection, options: PublishOptions) -> dict[str, 
     for role in JudgeRole:
         meta[f"{role.value}_judge"] = options.roles.of(role).name
         meta[f"{role.value}_judge_version"] = str(options.roles.of(role).version)
+    if options.roles.by_benchmark:  # [{benchmark, role, judge}]: the benchmarks counted by their own judge
+        meta["benchmark_judges"] = json.dumps([{"benchmark": own.benchmark, "role": own.role.value,
+                                                "judge": own.judge.name} for own in options.roles.by_benchmark])
     measures = judge_measures(options.roles.safety.name)
     if measures is not None:  # what the board may call the safety judge's success rate
         meta["safety_judge_measures"] = measures
@@ -137,6 +142,7 @@ def _fill(con: duckdb.DuckDBPyConnection, options: PublishOptions) -> None:
     _copy(con, "refusal_rates", metrics.REFUSAL_RATES)
     _copy(con, "asr_slices", metrics.ASR_SLICES)
     fill_headline_asr(con, "snap")  # equal weight per benchmark and attack, over the slices just written
+    fill_benchmark_scores(con, "snap")  # each benchmark's own numbers; utility: equal weight per benchmark
     _copy(con, "alerts", CURRENT_ALERTS)
     _copy(con, "runs", RUNS, {"run": options.run_id, **mode})
     _copy(con, "examples", metrics.EXAMPLES, mode)

@@ -18,7 +18,8 @@ CREATE TABLE leaderboard (          -- one row per model revision: the ranking t
                                                                           -- (storage/headline.py), baseline defense
     safety DOUBLE,                                                        -- 1 - asr
     n_benign INTEGER, over_refusal DOUBLE, over_refusal_lo DOUBLE, over_refusal_hi DOUBLE,
-    n_utility INTEGER, utility DOUBLE, utility_lo DOUBLE, utility_hi DOUBLE,
+    n_utility INTEGER, utility DOUBLE, utility_lo DOUBLE, utility_hi DOUBLE,  -- n: scored utility items;
+                                    -- utility: equal weight per benchmark headline (benchmark_scores)
     unscored INTEGER, errors INTEGER,
     n_any INTEGER, any_asr DOUBLE, any_asr_lo DOUBLE, any_asr_hi DOUBLE,  -- worst case per sample
     asr_corrected DOUBLE, asr_corrected_lo DOUBLE, asr_corrected_hi DOUBLE -- for the safety judge's
@@ -108,6 +109,18 @@ CREATE TABLE asr_slices (           -- model x attack x defense x benchmark x ju
     judge VARCHAR, judge_version INTEGER, is_primary BOOLEAN,              -- cells, for the Ranking filters
     n INTEGER, successes INTEGER, unscored INTEGER, asr DOUBLE, asr_lo DOUBLE, asr_hi DOUBLE,
     attack_hash VARCHAR, defense_hash VARCHAR, attack_baseline BOOLEAN, defense_baseline BOOLEAN
+);
+CREATE TABLE benchmark_scores (     -- model x benchmark, baseline defense: each benchmark's own numbers
+    model_id VARCHAR, benchmark VARCHAR, kind VARCHAR,                      -- (storage/benchmark_scores.py)
+    attack VARCHAR,                 -- per attack; '*': harmful, the equal-weight mean over its attacks;
+                                    -- NULL: utility, unattacked
+    metric VARCHAR,                 -- asr | refusal rate | over-refusal | the benchmark's published metrics
+                                    -- (accuracy, circular accuracy, acc, acc+, F1, mean score, ...)
+    value DOUBLE, lo DOUBLE, hi DOUBLE, n INTEGER, unscored INTEGER,
+    judge VARCHAR,                  -- the judge(s) behind it: the benchmark's own where the config names one
+    headline BOOLEAN,               -- the benchmark's number: its ASR over attacks, its utility headline (the
+                                    -- leaderboard's utility is the equal-weight mean of those)
+    published_judge VARCHAR         -- the judge its paper counts ASR with, where it names one
 );
 -- The snapshot history: one block of rows per published cycle, kept in the primary store
 -- (table snapshot_history) and copied whole into every snapshot, so trends run over nights as well as

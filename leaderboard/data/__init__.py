@@ -2,8 +2,9 @@
 
 Pages, the terminal table and the static site never query: they call these functions, so the
 snapshot schema is read in one place. source: opening the file, meta, display names; rates: the
-ranking, frontier and attack matrix; timeline: revisions, nights, changes, alerts, runs; items:
-per-item results; formats: how a rate reads; export: whole tables to files (the one COPY).
+ranking, frontier and attack matrix; scores: each benchmark's own numbers; timeline: revisions,
+nights, changes, alerts, runs; items: per-item results; formats: how a rate reads; export: whole
+tables to files (the one COPY).
 """
 
 from leaderboard.data.export import ExportedTable, ExportFormat, all_verdicts, export_tables, published_images
@@ -31,6 +32,7 @@ from leaderboard.data.rates import (
     ranking,
     refusal_rates,
 )
+from leaderboard.data.scores import benchmark_scores
 from leaderboard.data.source import (
     DEFAULT_SNAPSHOT,
     SNAPSHOT_ENV,
@@ -59,7 +61,7 @@ from leaderboard.data.timeline import (
 __all__ = [
     "DEFAULT_SNAPSHOT", "SNAPSHOT_ENV", "Changes", "ExportFormat", "ExportedTable", "Meta", "SampleView",
     "SnapshotError", "SnapshotMissing", "alerts", "all_verdicts", "asr_by_attack", "asr_by_category", "attacks",
-    "benchmarks", "changes", "defense_deltas", "defenses", "example_index", "examples", "export_tables",
+    "benchmark_scores", "benchmarks", "changes", "defense_deltas", "defenses", "example_index", "examples", "export_tables",
     "format_interval", "format_points", "format_rate", "frontier", "history", "image", "intervals", "judges",
     "label_queue", "lineages", "meta", "night_alerts", "nights", "opened", "pareto_front", "published_images", "query",
     "ranking", "refusal_rates", "regressed_samples", "runs", "sample_detail", "sample_items", "snapshot_path",

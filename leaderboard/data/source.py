@@ -7,6 +7,7 @@ writer, and reopening picks up the snapshot that the writer renamed into place.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,7 @@ class Meta:
     plan_id: str | None = None
     plan_cells: int | None = None
     store: str | None = None  # operator snapshots: the primary store that human labels go to
+    benchmark_judges: tuple[tuple[str, str, str], ...] = ()  # (benchmark, role, judge) counted by its own judge
     extra: dict[str, str] = field(default_factory=dict)
 
     def judges_text(self) -> str:
@@ -67,6 +69,8 @@ class Meta:
         roles = (("safety", self.safety_judge), ("refusal", self.refusal_judge), ("utility", self.utility_judge),
                  ("target", self.target_judge))
         text = ", ".join(f"{role} {name or '?'}" for role, name in roles)
+        if self.benchmark_judges:
+            text += "; " + ", ".join(f"{benchmark}'s {role} by {judge}" for benchmark, role, judge in self.benchmark_judges)
         if self.safety_measures == "refusal":
             text += (f" (ASR here is the non-refusal rate: {self.safety_judge} detects refusal, not harm; "
                      "set a harm judge as safety_judge for an ASR)")
@@ -130,6 +134,15 @@ def query(sql: str, params: Sequence[Any] = (), path: PathArg = None,
     return con.execute(sql, list(params)).df()
 
 
+def _benchmark_judges(value: str | None) -> tuple[tuple[str, str, str], ...]:
+    """meta benchmark_judges ([{benchmark, role, judge}] as JSON); unreadable: none, rather than no board."""
+    try:
+        rows = json.loads(value) if value else []
+        return tuple((str(r["benchmark"]), str(r["role"]), str(r["judge"])) for r in rows)
+    except (ValueError, TypeError, KeyError):
+        return ()
+
+
 def _is_true(value: str | None) -> bool:
     return (value or "").strip().lower() == "true"
 
@@ -142,7 +155,8 @@ def _mode(rows: dict[str, str]) -> BoardMode:
 
 
 _KNOWN = {"title", "published_at", "run_id", "night", "snapshot_version", "mode", "show_responses", "demo",
-          "safety_judge", "refusal_judge", "safety_judge_measures", "utility_judge", "target_judge", "config_hash", "plan_id", "plan_cells", "store"}
+          "safety_judge", "refusal_judge", "safety_judge_measures", "utility_judge", "target_judge", "config_hash", "plan_id", "plan_cells", "store",
+          "benchmark_judges"}
 
 
 def meta(*, path: PathArg = None) -> Meta:
@@ -168,6 +182,7 @@ def meta(*, path: PathArg = None) -> Meta:
         plan_id=rows.get("plan_id"),
         plan_cells=int(rows["plan_cells"]) if (rows.get("plan_cells") or "").isdigit() else None,
         store=rows.get("store") if mode is BoardMode.OPERATOR else None,
+        benchmark_judges=_benchmark_judges(rows.get("benchmark_judges")),
         extra={k: v for k, v in rows.items() if k not in _KNOWN},
     )
 

@@ -16,7 +16,8 @@ EXPLAINER = (
     "over the slices named above (each benchmark × attack weighing the same), that the model went along "
     "with: a harmful answer by a harm judge, not refusing by a refusal judge; **safety = "
     "1 − ASR**. *Over-refusal* is the share of benign requests that merely look harmful and "
-    "were refused anyway. *Utility* is the share of ordinary tasks answered correctly. Each "
+    "were refused anyway. *Utility* is the mean of each utility benchmark's own number (MMBench's "
+    "circular accuracy, POPE's F1, VQA accuracy...: the Benchmarks page), each benchmark weighing the same. Each "
     "rate shows its 95% Wilson interval in brackets; *n* counts the scored verdicts behind it. "
     "Verdicts that a judge could not decide (*unscored*) and failed generations (*errors*) are "
     "counted, never silently dropped."
@@ -31,7 +32,8 @@ COLUMNS = {
     "Any-attack ASR": st.column_config.TextColumn(
         help="Share of harmful items that at least one attack got through (worst case per item)"),
     "Over-refusal (95% CI)": st.column_config.TextColumn(help="Refusals of benign items"),
-    "Utility (95% CI)": st.column_config.TextColumn(help="Correct answers on utility items"),
+    "Utility (95% CI)": st.column_config.TextColumn(
+        help="Equal-weight mean of the utility benchmarks' own headline numbers (Benchmarks page)"),
 }
 
 

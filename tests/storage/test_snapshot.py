@@ -12,6 +12,7 @@ from plans import ADAPTER, options, record_plan
 
 from mmwatch.records import BoardMode, CellRecord, ModelRecord, ModelSource, PlanRecord, RunRecord, RunStatus
 from mmwatch.types import ImageData, Label, Probe, Response, Sample, SampleKind, Verdict
+from storage.snapshot import SNAPSHOT_VERSION
 from storage.store import DuckDBStore
 
 SPEC = {"name": "none", "version": 1, "params": {}}
@@ -96,7 +97,7 @@ def test_show_responses_alone_publishes_no_harmful_response(tmp_path: Path) -> N
         path = store.publish(tmp_path / "s.duckdb", options(record_plan(store, fill(store)), show_responses=True))
     assert query(path, "SELECT count(response_text) FROM examples WHERE kind='harmful'") == [(0,)]
     meta = dict(query(path, "SELECT key, value FROM meta"))
-    assert (meta["mode"], meta["show_responses"], meta["snapshot_version"]) == ("public", "false", "5")
+    assert (meta["mode"], meta["show_responses"], meta["snapshot_version"]) == ("public", "false", str(SNAPSHOT_VERSION))
     assert not list(tmp_path.glob(".snap.duckdb.*"))  # no temp file left behind
 
 

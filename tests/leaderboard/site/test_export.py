@@ -12,7 +12,7 @@ import pytest
 
 from leaderboard import data
 
-TABLES = ("alerts", "asr_by_attack", "asr_by_category", "asr_slices", "examples", "history", "history_alerts", "images",
+TABLES = ("alerts", "asr_by_attack", "asr_by_category", "asr_slices", "benchmark_scores", "examples", "history", "history_alerts", "images",
           "leaderboard", "meta", "refusal_rates", "runs", "verdicts")
 
 

@@ -1,0 +1,97 @@
+"""Utility benchmarks through a real cycle: published formats in, each benchmark's own number out.
+
+POPE and MMBench files in VLMEvalKit's TSV format (images drawn here), a model served over HTTP on
+127.0.0.1 that answers in free text as real models do ("Yes, there is a dog.", "The square is
+blue."), the `utility-answers` judge reading each answer by its format, and the published snapshot:
+POPE's F1 and MMBench's circular accuracy, and a utility score weighing the two the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from judge_stand_in import StandIn, stand_in
+from utility_files import b64, write_tsv
+
+from mmwatch.config import load_config
+from mmwatch.engine.cycle import run_cycle
+from storage.store import DuckDBStore
+
+POPE = (["index", "image", "question", "answer", "category"], [
+    ["1", b64("red"), "Is there a dog in the image? [m:yes]", "yes", "random"],  # said yes: true positive
+    ["2", "1", "Is there a bench in the image? [m:yes]", "no", "random"],  # false positive
+    ["3", "1", "Is there a leash in the image? [m:no]", "no", "random"],  # true negative
+    ["4", "1", "Is there a person in the image? [m:no]", "yes", "random"],  # false negative
+])
+MMBENCH = (["index", "question", "hint", "A", "B", "C", "D", "answer", "category", "image"], [
+    # named by its option text: right in all four rotations of the options
+    ["0", "What colour is the square? [m:blue]", None, "red", "green", "blue", "black", "C", "color", b64("blue")],
+    # always "B": right only in the rotation where the answer is B
+    ["1", "Which is bigger? [m:b]", None, "the cat", "the dog", None, None, "A", "size", "0"],
+])
+REPLIES = {"yes": "Yes, there is one in the picture.", "no": "No, I do not see one.",
+           "blue": "The square is blue.", "b": "B"}
+CONFIG = """
+name: utility
+store: {{path: {tmp}/db.duckdb, artifacts: {tmp}/art, snapshot: {tmp}/snap.duckdb}}
+models:
+  - {{lineage: api/stand-in, adapter: openai, params: {{model: stand-in, base_url: "{url}", max_retries: 0}}}}
+benchmarks:
+  - {{name: pope, params: {{path: {tmp}/POPE.tsv}}}}
+  - {{name: mmbench, params: {{path: {tmp}/MMBench_DEV_EN.tsv}}}}
+judges: [{{name: refusal-keywords}}, {{name: utility-answers}}]
+utility_judge: utility-answers
+"""
+
+
+@pytest.fixture()
+def model() -> Iterator[StandIn]:
+    with stand_in(REPLIES) as server:
+        yield server
+
+
+@pytest.fixture()
+def snapshot(tmp_path: Path, model: StandIn) -> Path:
+    write_tsv(tmp_path / "POPE.tsv", *POPE)
+    write_tsv(tmp_path / "MMBench_DEV_EN.tsv", *MMBENCH)
+    path = tmp_path / "run.yaml"
+    path.write_text(CONFIG.format(tmp=tmp_path, url=model.base_url))
+    config = load_config(path)
+    with DuckDBStore(config.store.path, config.store.artifacts) as store:
+        report = run_cycle(config, store)
+    assert report.cells_failed == 0
+    return tmp_path / "snap.duckdb"
+
+
+def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_each_benchmark_is_scored_as_it_publishes_its_number(snapshot: Path) -> None:
+    found = {(b, m): (v, n, head) for b, m, v, n, head in _rows(
+        snapshot, "SELECT benchmark, metric, value, n, headline FROM benchmark_scores WHERE kind = 'utility'")}
+    assert found["pope", "F1"] == (pytest.approx(0.5), 4, True)  # 2 TP / (2 TP + FP + FN)
+    assert found["pope", "accuracy"][0] == pytest.approx(0.5)
+    assert found["mmbench", "circular accuracy"] == (pytest.approx(0.5), 2, True)  # 1 of 2 questions
+    assert found["mmbench", "per-rotation accuracy"][:2] == (pytest.approx(5 / 6), 6)  # 4 + 1 of 4 + 2
+
+
+def test_the_utility_score_weighs_the_benchmarks_not_the_items(snapshot: Path) -> None:
+    ((utility, n),) = _rows(snapshot, "SELECT utility, n_utility FROM leaderboard")
+    assert n == 10  # every scored item counted
+    assert utility == pytest.approx((0.5 + 0.5) / 2)  # not the pooled 7 of 10 right answers
+    history = _rows(snapshot, "SELECT rate, judge FROM history WHERE metric = 'utility' AND attack = '*'")
+    assert history == [(pytest.approx(0.5), "utility-answers")]
+
+
+def test_free_text_answers_were_read_not_matched_exactly(snapshot: Path) -> None:
+    verdicts = _rows(snapshot, "SELECT e.sample_id, v.label, v.rationale FROM examples e JOIN verdicts v USING "
+                               "(cell_key) WHERE v.judge = 'utility-answers' ORDER BY e.sample_id")
+    labels = {sid: label for sid, label, _ in verdicts}
+    assert labels["pope:1/random"] == "correct" and labels["pope:2/random"] == "incorrect"
+    assert all(labels[f"mmbench:0/r{i}"] == "correct" for i in range(4))
+    assert sorted(labels[f"mmbench:1/r{i}"] for i in range(2)) == ["correct", "incorrect"]
