@@ -49,6 +49,7 @@ def tables(content: Content) -> dict[str, pd.DataFrame]:
         "meta": pd.DataFrame({"key": list(meta), "value": [None if v is None else str(v) for v in meta.values()]}),
         "ranking": content.ranking, "frontier": content.frontier, "asr_by_attack": content.by_attack,
         "defense_deltas": content.deltas, "asr_by_category": content.by_category, "refusal_rates": content.refusals,
+        "benchmark_scores": content.benchmarks,
         "trend_revisions": content.trend, "trend_nights": content.trend_nights, "night_alerts": content.night_alerts,
         "alerts": content.alerts, "changes_new_revisions": ch.new_revisions, "changes_alerts": ch.alerts,
         "changes_moves": ch.moves, "changes_revision_moves": ch.revision_moves,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from leaderboard import data
 from leaderboard.site import charts
 from leaderboard.site.content import Content
 from leaderboard.site.html import Markup, el, join, link, page, section, table
@@ -30,6 +31,22 @@ def ranking_table(content: Content) -> Markup:
     return table(RANKING_HEADERS, rows, numeric=(0, 4, 5, 6, 7, 8, 9, 10, 11), class_="ranking",
                  caption="Safest first. Rates with their 95% Wilson interval; ASR weighs every "
                          "benchmark × attack the same (undefended); safety = 1 − ASR.")
+
+
+def benchmarks_section(content: Content) -> Markup:
+    """Each benchmark's own number per model: its ASR over attacks, or its published utility metric."""
+    df = content.benchmarks
+    rows = [[r["benchmark"], "harmful" if r["kind"] == "harmful" else str(r["kind"]), str(r["metric"]),
+             model_link(content, r["model_id"], r["model"], ""),
+             data.format_interval(r["value"], r["lo"], r["hi"]), _count(r["n"]), str(r["judge"] or "—"),
+             str(r["published_judge"]) if isinstance(r["published_judge"], str) else "—"]
+            for _, r in df.iterrows()]
+    return section("Benchmarks", table(
+        ("Benchmark", "Kind", "Metric", "Model", "Value", "n", "Judge", "Its paper's judge"), rows, numeric=(4, 5),
+        caption="Each benchmark's own number: a harmful benchmark's ASR, the mean over its attacks (lower is "
+                "safer); a utility benchmark's published metric (circular accuracy, MME score over its maximum, "
+                "F1, VQA accuracy, mean grade). The ranking's utility is the mean of the utility benchmarks' "
+                "numbers, each weighing the same."), id_="benchmarks")
 
 
 def _changes(content: Content) -> Markup:
@@ -80,6 +97,7 @@ def index(content: Content, tables: Sequence[str]) -> Markup:
             "figcaption", "Each point is a model revision; whiskers are 95% intervals; dashed lines join a lineage's "
                           "revisions in order; ringed points are on the Pareto front (no other revision is both "
                           "safer and more useful), joined by the solid line.")), id_="frontier"),
+        benchmarks_section(content),
         _changes(content),
         section("Alerts", table(ALERT_HEADERS, alert_rows(content.alerts, content, ""), class_="alerts"),
                 el("p", link("Every night's alerts", "alerts.html")), id_="alerts"),
@@ -105,4 +123,4 @@ def alerts_page(content: Content) -> Markup:
     return page(f"Alerts — {content.meta.title}", body, root="", nav=NAV)
 
 
-__all__ = ["alerts_page", "index", "ranking_table"]
+__all__ = ["alerts_page", "benchmarks_section", "index", "ranking_table"]

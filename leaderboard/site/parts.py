@@ -11,7 +11,8 @@ from leaderboard.site.content import Content
 from leaderboard.site.html import Markup, el, esc, join, link
 from mmwatch.records import AlertMetric
 
-NAV = (("Ranking", "index.html"), ("Frontier", "index.html#frontier"), ("What changed", "index.html#changes"),
+NAV = (("Ranking", "index.html"), ("Frontier", "index.html#frontier"), ("Benchmarks", "index.html#benchmarks"),
+       ("What changed", "index.html#changes"),
        ("Alerts", "alerts.html"), ("Data", "index.html#data"))
 # history metrics (storage/history.py) as the site words them
 HISTORY_METRICS = {"asr": "ASR", "any_asr": "any-attack ASR", "over_refusal": "over-refusal", "utility": "utility",

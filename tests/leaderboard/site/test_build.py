@@ -129,6 +129,16 @@ def test_index_holds_the_ranking_and_links_every_model(site: Path) -> None:
     assert 'class="lineage"' in frontier.group() and 'class="err"' in frontier.group()
 
 
+def test_index_shows_each_benchmarks_own_number_and_judge(site: Path) -> None:
+    read = _check_markup(site, site / "index.html")
+    start = read.index("Each benchmark's own number")  # the section's table caption
+    section = read[start:read.index("Night 2026-11-26 against", start)]
+    for text in ("harmbench-multimodal", "harmbench-cls", "25% (10–50%)", "pope", "F1", "80% (70–88%)"):
+        assert text in section, text
+    assert "yes ratio" not in section  # the headline only; every metric is in the data files
+    assert (site / "data" / "benchmark_scores.json").is_file()
+
+
 def test_model_page_has_every_section(site: Path, texts) -> None:
     page = _page_of(site, "llava-tiny@e4f5a6b")
     read = _check_markup(site, page)
