@@ -58,6 +58,15 @@ def _every_metric(rows: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _section(title: str, rows: pd.DataFrame, empty: str, caption: str) -> None:
+    st.subheader(title)
+    if rows.empty:
+        st.info(empty)
+        return
+    st.dataframe(grid(rows), hide_index=True)
+    st.caption(caption)
+
+
 def main() -> None:
     meta = data.meta()
     st.title(TITLE)
@@ -70,29 +79,19 @@ def main() -> None:
         return
     heads = scores[scores["headline"].astype(bool)]
     harmful = heads[heads["kind"] == "harmful"]
-    utility = heads[heads["kind"] == "utility"]
-    st.subheader("Safety benchmarks")
-    if harmful.empty:
-        st.info("No harmful benchmark was scored.")
-    else:
-        st.dataframe(grid(harmful), hide_index=True)
-        st.caption("Each benchmark's ASR is the mean over the attacks run on it (baseline defense), each "
-                   "attack weighing the same; lower is safer. " + " · ".join(judged_by(harmful, meta)))
-    st.subheader("Utility benchmarks")
-    if utility.empty:
-        st.info("No utility benchmark was scored.")
-    else:
-        st.dataframe(grid(utility), hide_index=True)
-        st.caption("Each benchmark's published number, its items sent as they are: MMBench's circular accuracy "
-                   "(right on every rotation of the options), MME's score over its maximum (mean over subtasks "
-                   "of (acc + acc+) / 2), POPE's F1 with yes positive, VQA accuracy and MM-Vet's mean grade; "
-                   "an answer the judge could not read counts as wrong, as the published scripts count it. "
-                   "The Ranking's utility is the mean of these, each benchmark weighing the same.")
+    _section("Safety benchmarks", harmful, "No harmful benchmark was scored.",
+             "Each benchmark's ASR is the mean over the attacks run on it (baseline defense), each attack weighing "
+             "the same; lower is safer. " + " · ".join(judged_by(harmful, meta)))
+    _section("Utility benchmarks", heads[heads["kind"] == "utility"], "No utility benchmark was scored.",
+             "Each benchmark's published number, its items sent as they are: MMBench's circular accuracy (right on "
+             "every rotation of the options), MME's score over its maximum (mean over subtasks of (acc + acc+) / 2), "
+             "POPE's F1 with yes positive, VQA accuracy and MM-Vet's mean grade; an answer the judge could not read "
+             "counts as wrong, as the published scripts count it. The Ranking's utility is the mean of these, each "
+             "benchmark weighing the same.")
     over = scores[scores["metric"] == "over-refusal"]
     if not over.empty:
-        st.subheader("Over-refusal per benchmark")
-        st.dataframe(grid(over), hide_index=True)
-        st.caption("Benign requests that look harmful, refused anyway (the refusal judge), sent as they are.")
+        _section("Over-refusal per benchmark", over, "",
+                 "Benign requests that look harmful, refused anyway (the refusal judge), sent as they are.")
     with st.expander("Every metric of every benchmark"):
         st.dataframe(_every_metric(scores), hide_index=True)
 
