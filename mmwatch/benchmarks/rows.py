@@ -13,12 +13,15 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from mmwatch.benchmarks.files import JsonlBenchmark, RowError
 from mmwatch.types import Sample
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +102,16 @@ def csv_rows(
     fields or bytes that are not UTF-8 is reported to `problems` and skipped.
     """
     text = file.read_bytes().decode("utf-8-sig", errors="surrogateescape")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    yield from delimited_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), file,
+                              required_columns, problems, "CSV")
+
+
+def delimited_rows(reader: Reader, file: Path, required_columns: Sequence[str], problems: Collector,
+                   kind: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """The rows of a csv reader over `file` (CSV, or a VLMEvalKit TSV read as a stream), checked as
+    csv_rows says: the header once, then each row on its own."""
     header = next(reader, None)
-    if header is None:
+    if not header:
         wanted = f" with {', '.join(required_columns)}" if required_columns else ""
         raise ValueError(f"{file}: empty file, expected a header row{wanted}")
     header = [h.strip() for h in header]
@@ -115,7 +125,7 @@ def csv_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            problems.problem(str(start), f"(row): unreadable CSV: {exc}")
+            problems.problem(str(start), f"(row): unreadable {kind}: {exc}")
             continue
         if not values or all(not v.strip() for v in values):
             continue

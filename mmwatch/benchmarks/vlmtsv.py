@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from mmwatch.benchmarks.rows import Collector, RowError
+from mmwatch.benchmarks.rows import Collector, RowError, delimited_rows
 from mmwatch.images import PNG_SIGNATURE
 from mmwatch.types import CEILING, ImageData, InputRefusedError
 
@@ -108,30 +108,4 @@ def tsv_rows(file: Path, required_columns: Sequence[str], out: Collector) -> Ite
     """
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     with file.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t")
-        header = [h.strip() for h in next(reader, [])]
-        if not header:
-            raise ValueError(f"{file}: empty file, expected a header row with {', '.join(required_columns)}")
-        missing = [c for c in required_columns if c not in header]
-        if missing:
-            raise ValueError(f"{file}: missing column(s) {', '.join(missing)} (header has: {', '.join(header)})")
-        while True:
-            start = reader.line_num + 1
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                out.problem(str(start), f"(row): unreadable TSV: {exc}")
-                continue
-            if not values or all(not v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                out.problem(str(start), f"(row): expected {len(header)} fields, got {len(values)}")
-                continue
-            row = dict(zip(header, values, strict=True))
-            bad = next((k for k, v in row.items() if any("\udc80" <= ch <= "\udcff" for ch in v)), None)
-            if bad is not None:
-                out.problem(str(start), f"{bad}: not UTF-8")
-                continue
-            yield str(start), row
+        yield from delimited_rows(csv.reader(fh, delimiter="\t"), file, required_columns, out, "TSV")
