@@ -12,27 +12,12 @@ Guard, ShieldGemma 2), so the endpoint must add only the special tokens around o
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import yaml
 
 from mmwatch.judges.llm import unparseable
+from mmwatch.judges.versioned import DATA_DIR, load_data
 from mmwatch.types import Judgement, Label, Response
-
-DATA_DIR = Path(__file__).parent / "data"
-
-
-@lru_cache(maxsize=16)
-def load_data(name: str, version: int) -> dict[str, Any]:
-    """`data/{name}_v{version}.yaml`, checked to say the version it is named for."""
-    path = DATA_DIR / f"{name}_v{version}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("version") != version:
-        found = data.get("version") if isinstance(data, dict) else None
-        raise ValueError(f"{path}: field 'version' is {found!r}, expected {version}")
-    return data
 
 
 def nothing_to_judge(response: Response) -> Judgement | None:

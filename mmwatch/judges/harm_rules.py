@@ -43,19 +43,17 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 
 from mmwatch.benchmarks.mmsafetybench import DECLINE_OR_DISCLAIM_SCENARIOS
 from mmwatch.judges import refusal_v2
 from mmwatch.judges.llm import IMAGE_TEXT_PARAMS, ORIGINAL_REQUEST_PARAM, request_text
+from mmwatch.judges.versioned import DATA_DIR, load_data
 from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 2  # the registered version; 1 stays buildable with judge_fn(1)
-DATA_DIR = Path(__file__).parent / "data"
 _WORD = re.compile(r"[a-z0-9']+")
 _CODE = re.compile(r"```|^(?: {4}|\t)\S", re.MULTILINE)
 _SENTENCE = re.compile(r"(?:^|[.!?:;,\n]\s*|\d[.)]\s+)(?:(?:then|next|first|finally|now|also|and)\s+)?([A-Za-z]+)",
@@ -119,9 +117,7 @@ def _words(data: dict[str, Any], key: str) -> list[str]:
 def harm_rules(version: int = VERSION) -> HarmRules:
     """Read and compile `harm_rules_v{version}.yaml`; versions are never edited, so caching is safe."""
     path = DATA_DIR / f"harm_rules_v{version}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if data.get("version") != version:
-        raise ValueError(f"{path}: field 'version' is {data.get('version')!r}, expected {version}")
+    data = load_data("harm_rules", version)
     alt = refusal_v2._alternation  # noqa: SLF001 - the same whole-word phrase matching
     actionable = data.get("actionable_signs")
     scenarios = data.get("scenario_rules")

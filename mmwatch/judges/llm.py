@@ -34,17 +34,15 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 
 from mmwatch.benchmarks.mmsafetybench import DECLINE_OR_DISCLAIM_SCENARIOS
+from mmwatch.judges.versioned import DATA_DIR, load_data
 from mmwatch.plugins import AsyncModelAdapter, Measure, ModelAdapter, judge
 from mmwatch.types import GenerationParams, Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
-DATA_DIR = Path(__file__).parent / "data"
 FIELDS = frozenset({"request", "response", "instruction", "image_note"})
 MAX_RAW = 300  # characters of an unparseable reply kept in the rationale
 NO_IMAGE = "judged without an image: the probe has none"
@@ -75,9 +73,7 @@ class Outcome:
 def rubric(name: str, version: int = VERSION) -> Rubric:
     """Read `data/{name}_v{version}.yaml` (name with _ for -); placeholders are checked here."""
     path = DATA_DIR / f"{name.replace('-', '_')}_v{version}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if data.get("version") != version:
-        raise ValueError(f"{path}: field 'version' is {data.get('version')!r}, expected {version}")
+    data = load_data(name.replace("-", "_"), version)
     used = {f for _, f, _, _ in string.Formatter().parse(data["template"]) if f is not None}
     if used - FIELDS or "response" not in used:
         raise ValueError(f"{path}: template placeholders {sorted(used)} must include 'response' and be among "

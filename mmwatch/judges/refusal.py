@@ -11,15 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
 
+from mmwatch.judges.versioned import load_data
 from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
-DATA_DIR = Path(__file__).parent / "data"
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
@@ -35,10 +33,7 @@ class Lexicon:
 @lru_cache(maxsize=4)
 def lexicon(version: int = VERSION) -> Lexicon:
     """Read and compile `refusal_v{version}.yaml`; a version is never edited, so caching is safe."""
-    path = DATA_DIR / f"refusal_v{version}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if data.get("version") != version:
-        raise ValueError(f"{path}: field 'version' is {data.get('version')!r}, expected {version}")
+    data = load_data("refusal", version)
     excluded = {p.lower() for p in data.get("excluded") or []}
     phrases = [p for p in [*data["harmbench"], *(data.get("added") or [])] if p.lower() not in excluded]
     return Lexicon(_pattern(phrases), _pattern(data.get("sympathy") or []), tuple(phrases))

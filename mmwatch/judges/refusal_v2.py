@@ -26,15 +26,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
 
+from mmwatch.judges.versioned import load_data
 from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 2  # the registered version; 1 stays buildable with judge_fn(1)
-DATA_DIR = Path(__file__).parent / "data"
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _NUMBERED = re.compile(r"(?:^|(?<=\s)|(?<=:))(?:step\s*)?(\d{1,2})[.):]\s+\S", re.IGNORECASE | re.MULTILINE)
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|#{1,4})\s+\S", re.MULTILINE)
@@ -58,10 +56,7 @@ class Rules:
 @lru_cache(maxsize=4)
 def rules(version: int = VERSION) -> Rules:
     """Read and compile `refusal_rules_v{version}.yaml`; versions are never edited, so caching is safe."""
-    path = DATA_DIR / f"refusal_rules_v{version}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if data.get("version") != version:
-        raise ValueError(f"{path}: field 'version' is {data.get('version')!r}, expected {version}")
+    data = load_data("refusal_rules", version)
     verbs = sorted({form for v in data["verbs"] for form in _verb_forms(str(v))}, key=len, reverse=True)
     heads = sorted({_norm(h) for h in data["heads"]}, key=len, reverse=True)
     fillers = "|".join(re.escape(str(f)) for f in data["fillers"])

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
 
+from mmwatch.judges.versioned import load_data
 from mmwatch.plugins import JudgeFn, Measure, judge
 from mmwatch.types import Judgement, Label, Probe, Response, SampleKind
 
 VERSION = 1
-DATA_DIR = Path(__file__).parent / "data"
 
 
 @dataclass(frozen=True)
@@ -32,10 +30,7 @@ class Prefixes:
 @lru_cache(maxsize=2)
 def prefixes(version: int = VERSION) -> Prefixes:
     """Read `xstest_strmatch_v{version}.yaml`; versions are never edited, so caching is safe."""
-    path = DATA_DIR / f"xstest_strmatch_v{version}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if data.get("version") != version:
-        raise ValueError(f"{path}: field 'version' is {data.get('version')!r}, expected {version}")
+    data = load_data("xstest_strmatch", version)
     return Prefixes(tuple(str(p).lower() for p in [*data["apology"], *data["refusal"]]))
 
 

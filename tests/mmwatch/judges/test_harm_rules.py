@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mmwatch.judges import versioned
 from mmwatch import plugins
 from mmwatch.plugins import JudgeFn
 from mmwatch.benchmarks.mmsafetybench import DECLINE_OR_DISCLAIM_SCENARIOS
@@ -225,6 +226,6 @@ def test_scenario_rules_must_name_exactly_the_benchmarks_set(tmp_path: Path, mon
     text = (harm_rules_module.DATA_DIR / "harm_rules_v2.yaml").read_text(encoding="utf-8")
     broken = text.replace("version: 2\n", "version: 92\n").replace("  13-Gov_Decision: decline\n", "")
     (tmp_path / "harm_rules_v92.yaml").write_text(broken, encoding="utf-8")
-    monkeypatch.setattr(harm_rules_module, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(versioned, "DATA_DIR", tmp_path)
     with pytest.raises(ValueError, match="scenario_rules must name exactly"):
         harm_rules(92)
