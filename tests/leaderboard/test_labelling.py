@@ -4,16 +4,13 @@ missing store raises rather than losing or misplacing a label."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
 from PIL import Image
 
+from store_locks import held
 from leaderboard import data
 from leaderboard.labelling import SOURCE, StoreBusy, StoreError, labelled_keys, labelled_row, save_labels
 from mmwatch import plugins
@@ -29,19 +26,6 @@ def make_store(folder: Path) -> tuple[Path, Path]:
     path, artifacts = folder / "mmwatch.duckdb", folder / "artifacts"
     DuckDBStore(path, artifacts).close()
     return path, artifacts
-
-
-@contextmanager
-def held(path: Path) -> Iterator[None]:
-    """Another process holds the store for writing, as a running cycle does."""
-    code = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 @pytest.fixture

@@ -3,10 +3,6 @@ label to the primary store the snapshot names, and a busy store keeps the label 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -14,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import ok, page, read, text
+from store_locks import held
 from storage.store import DuckDBStore
 
 BUSY = "The store is busy (a cycle is running); try again in a few minutes."
@@ -29,19 +26,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_snapshot) -> Pat
         con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("store", str(path)), ("artifacts", str(artifacts))])
     monkeypatch.setenv("MMWATCH_SNAPSHOT", str(snap))
     return path
-
-
-@contextmanager
-def held(path: Path) -> Iterator[None]:
-    """Another process holds the store for writing, as a running cycle does."""
-    code = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def stored(path: Path) -> list[tuple]:
