@@ -6,7 +6,7 @@ A page is a script (`st.navigation` runs it, AppTest can run it alone), so it ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
@@ -58,3 +58,18 @@ def link(page: str, label: str) -> None:
         st.page_link(page, label=label)
     except StreamlitPageNotFoundError:
         st.caption(f"See the {label} page.")
+
+
+def what_was_sent(images: Sequence[bytes | None], system_text: object, prompt: object, missing: str) -> None:
+    """The images (PNG; None: `missing`), the system text when there is one, and the user text, as
+    the model received them: the Samples and Label pages show an item the same way."""
+    for i, png in enumerate(images, start=1):
+        if png is None:
+            st.caption(f"Image {i}: {missing}")
+        else:
+            st.image(png, caption=f"Image {i} sent", output_format="PNG")
+    if isinstance(system_text, str) and system_text:
+        st.caption("System text")
+        st.code(system_text, language=None, wrap_lines=True)
+    st.caption("User text")
+    st.code(str(prompt), language=None, wrap_lines=True)

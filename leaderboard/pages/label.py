@@ -14,7 +14,7 @@ import streamlit as st
 
 from leaderboard import data, labelling
 from leaderboard.text import md
-from leaderboard.widgets import run_page
+from leaderboard.widgets import run_page, what_was_sent
 from mmwatch.analysis.labels import HumanLabel, LabelledRow
 
 TITLE = "Label"
@@ -69,16 +69,7 @@ def _show(item: pd.Series) -> bytes | None:
                 f"{md(item['category'])} · {md(item['attack'])} / {md(item['defense'])}")
     view = data.sample_detail(str(item["cell_key"]), with_predecessor=False)
     images = view.images if view is not None else []
-    for i, png in enumerate(images, start=1):
-        if png is None:
-            st.caption(f"Image {i}: not in this snapshot")
-        else:
-            st.image(png, caption=f"Image {i} sent", output_format="PNG")
-    if isinstance(item["system_text"], str) and item["system_text"]:
-        st.caption("System text")
-        st.code(item["system_text"], language=None, wrap_lines=True)
-    st.caption("User text")
-    st.code(item["prompt"], language=None, wrap_lines=True)
+    what_was_sent(images, item["system_text"], item["prompt"], "not in this snapshot")
     st.caption("Response")
     st.code(item["response_text"], language=None, wrap_lines=True)
     if view is not None and not view.verdicts.empty:

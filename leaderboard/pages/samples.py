@@ -10,7 +10,7 @@ import streamlit as st
 
 from leaderboard import data
 from leaderboard.text import md
-from leaderboard.widgets import run_page
+from leaderboard.widgets import run_page, what_was_sent
 from mmwatch.types import SampleKind
 
 TITLE = "Samples"
@@ -98,16 +98,7 @@ def _item(view: data.SampleView, heading: str) -> None:
                 f"{md(row['defense'])}")
     st.markdown(f"Verdict **{md(row['label'] if isinstance(row['label'], str) else '—')}**, "
                 f"counts as **{md(row['outcome'])}** (judge {md(row['judge'])})")
-    for i, png in enumerate(view.images, start=1):
-        if png is None:
-            st.caption(f"Image {i}: {NO_IMAGE}")
-        else:
-            st.image(png, caption=f"Image {i} sent", output_format="PNG")
-    if isinstance(row["system_text"], str) and row["system_text"]:
-        st.caption("System text")
-        st.code(row["system_text"], language=None, wrap_lines=True)
-    st.caption("User text")
-    st.code(row["prompt"], language=None, wrap_lines=True)
+    what_was_sent(view.images, row["system_text"], row["prompt"], NO_IMAGE)
     if view.steps:  # empty where redacted: a draft can be an answer to the harmful request
         st.caption("What the defense did first")
         for step in view.steps:
