@@ -65,7 +65,7 @@ ORDER BY ALL
 # The utility items as the benchmark scores see them: unattacked, baseline defense, primary judge.
 UTILITY_ITEMS = f"""
 SELECT o.model_id, o.benchmark, o.sample_id, o.probe_index, o.category, o.outcome, v.score, s.answer_key,
-    s.reference, o.judge, o.judge_version
+    s.reference, o.judge, o.judge_version, v.label IS NOT NULL AS judged
 FROM outcomes o JOIN samples s USING (sample_id)
 LEFT JOIN verdicts v ON v.cell_key = o.cell_key AND v.judge = o.judge AND v.judge_version = o.judge_version
 WHERE o.is_primary AND o.kind = {UTILITY} AND o.attack_baseline AND o.defense_baseline AND o.outcome <> {literal(Outcome.ERROR.value)}
@@ -82,6 +82,24 @@ def traits(benchmark: str) -> plugins.BenchmarkTraits:
         return plugins.benchmarks.info(benchmark).traits
     except UnknownPluginError:
         return plugins.BenchmarkTraits()
+
+
+def _counted(row: tuple[Any, ...]) -> bool:
+    """Whether an item enters its benchmark's number: scored, or unscored by a rule that read the
+    answer and could not find one in it (an answer out of format: wrong, as the published scripts
+    count it). An item with no verdict yet, or left unscored by a judge model (its call failed), says
+    nothing about the answer: it is left out and counted as unscored."""
+    outcome, judge, judged = row[5], str(row[9]), bool(row[11])
+    if outcome != Outcome.UNSCORED.value:
+        return True
+    return judged and not _uses_model(judge)
+
+
+def _uses_model(judge: str) -> bool:
+    try:
+        return plugins.judges.info(judge).traits.uses_model
+    except UnknownPluginError:
+        return True  # a judge this code does not know: do not read its unscored verdicts as wrong answers
 
 
 def _item(row: tuple[Any, ...]) -> ItemResult:
@@ -116,8 +134,9 @@ def benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     for row in con.execute(UTILITY_ITEMS).fetchall():
         items[row[0], row[1]].append(row)
     for (model_id, benchmark), rows in items.items():
-        results = [_item(r) for r in rows]
-        unscored = sum(r.correct is None for r in results)
+        counted = [r for r in rows if _counted(r)]
+        results = [_item(r) for r in counted]
+        unscored = sum(r.correct is None for r in results) + len(rows) - len(counted)
         judge = ", ".join(sorted({str(r[9]) for r in rows}))
         for e in estimates(traits(benchmark).utility_score, results):
             out.append((model_id, benchmark, SampleKind.UTILITY.value, None, e.metric.value, e.value, e.lo, e.hi,
@@ -126,12 +145,16 @@ def benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 
 
 def model_utility(rows: list[tuple[Any, ...]]) -> dict[str, tuple[float, float, float]]:
-    """model_id -> the utility score (value, lo, hi) from benchmark_scores rows."""
-    heads: dict[str, list[Estimate]] = defaultdict(list)
-    for model_id, _b, kind, _a, metric, value, lo, hi, n, _u, _j, is_headline, _p in rows:
+    """model_id -> the utility score (value, lo, hi) from benchmark_scores rows. A revision without
+    a number on some utility benchmark that another revision has (every item unscored) gets no
+    score: a mean over fewer benchmarks would rank it on another mix."""
+    heads: dict[str, dict[str, Estimate]] = defaultdict(dict)
+    for model_id, benchmark, kind, _a, metric, value, lo, hi, n, _u, _j, is_headline, _p in rows:
         if kind == SampleKind.UTILITY.value and is_headline and value is not None:
-            heads[model_id].append(Estimate(Metric(metric), value, lo, hi, n, True))
-    return {m: score for m, found in heads.items() if (score := utility_score(found)) is not None}
+            heads[model_id][benchmark] = Estimate(Metric(metric), value, lo, hi, n, True)
+    every = {b for found in heads.values() for b in found}
+    return {m: score for m, found in heads.items()
+            if set(found) == every and (score := utility_score(list(found.values()))) is not None}
 
 
 def fill_benchmark_scores(con: duckdb.DuckDBPyConnection, schema: str = "snap") -> int:
@@ -141,6 +164,7 @@ def fill_benchmark_scores(con: duckdb.DuckDBPyConnection, schema: str = "snap") 
         con.executemany(f"INSERT INTO {schema}.benchmark_scores ({', '.join(COLUMNS)}) VALUES "
                         f"({', '.join('?' for _ in COLUMNS)})", rows)
     scores = model_utility(rows)
+    con.execute(f"UPDATE {schema}.leaderboard SET utility = NULL, utility_lo = NULL, utility_hi = NULL")
     if scores:
         con.executemany(f"UPDATE {schema}.leaderboard SET utility = ?, utility_lo = ?, utility_hi = ? WHERE model_id = ?",
                         [[v, lo, hi, model_id] for model_id, (v, lo, hi) in scores.items()])

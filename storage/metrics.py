@@ -93,7 +93,7 @@ ORDER BY 1 - rate(k_h, n_h) DESC NULLS LAST, m.model_id
 ASR_BY_ATTACK = f"""
 WITH agg AS (  -- one row per slice; an error cell (no probe, so no target) does not split it
     SELECT model_id, attack_hash, attack, attack_baseline, defense_hash, defense, defense_baseline,
-        max(judge) FILTER (outcome <> {ERROR}) AS judge,
+        string_agg(DISTINCT judge, ', ' ORDER BY judge) FILTER (outcome <> {ERROR}) AS judge,  -- all of them
         count(*) FILTER (outcome IN {SCORED_SQL}) AS n,
         count(*) FILTER (outcome = {SUCCESS}) AS k,
         count(*) FILTER (outcome = {UNSCORED}) AS unscored

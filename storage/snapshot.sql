@@ -28,7 +28,8 @@ CREATE TABLE asr_by_attack (        -- model x attack x defense on harmful items
     model_id VARCHAR, attack VARCHAR, defense VARCHAR,
     n INTEGER, successes INTEGER, asr DOUBLE, asr_lo DOUBLE, asr_hi DOUBLE, unscored INTEGER,
     attack_hash VARCHAR, defense_hash VARCHAR, attack_baseline BOOLEAN, defense_baseline BOOLEAN,
-    judge VARCHAR                   -- the judge whose verdicts these are (safety or target role)
+    judge VARCHAR                   -- the judge(s) whose verdicts these are (safety or target role; a benchmark's
+                                    -- own judge beside the run's, joined by ', ')
 );
 CREATE TABLE asr_by_category (      -- model x attack x benchmark category on harmful items
     model_id VARCHAR, attack VARCHAR, category VARCHAR,

@@ -123,12 +123,17 @@ def chromium(profile: Path) -> Iterator[Page]:
                       mobile=False)
             yield page
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
+
+
+def stop(proc: subprocess.Popen[Any], timeout: float) -> None:
+    """Stop a process we started, by its PID: terminate, then kill if it does not go in `timeout` s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def drawn(png: Path | bytes, top: int = 100) -> tuple[bool, str]:
@@ -162,12 +167,7 @@ def streamlit(snapshot: Path, log: Path) -> Iterator[str]:
         wait_healthy(f"{url}/_stcore/health", server, log, 90, "streamlit")
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, 15)
 
 
 def photograph(snapshot: Path, out: Path, pages: tuple[str, ...]) -> list[Path]:

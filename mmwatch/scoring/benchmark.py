@@ -102,22 +102,30 @@ def estimates(score: UtilityScore, results: Sequence[ItemResult],
 
 
 def _mme(results: Sequence[ItemResult], unscored: Unscored) -> list[Estimate]:
-    """acc and acc+ over every item and image, and the headline: the mean over subtasks of (acc + acc+) / 2."""
+    """acc and acc+ over every item and image, and the headline: the mean over subtasks of (acc + acc+) / 2,
+    with a normal interval (each subtask's acc and acc+ taken as fully correlated: the wider, safe side)."""
     by_subtask: dict[str, list[ItemResult]] = defaultdict(list)
     for r in results:
         by_subtask[r.category or ""].append(r)
-    parts = [mme(rs, unscored) for rs in by_subtask.values()]
-    halves = [(p.items.value + p.groups.value) / 2 for p in parts
-              if p.items.value is not None and p.groups.value is not None]
+    halves, variances = [], []
+    for part in (mme(rs, unscored) for rs in by_subtask.values()):
+        if part.items.value is None or part.groups.value is None:
+            continue
+        halves.append((part.items.value + part.groups.value) / 2)
+        variances.append(((_se(part.items) + _se(part.groups)) / 2) ** 2)
     pooled = mme(results, unscored)
     out = []
-    if halves:  # its interval: the mean of the pooled acc and acc+ intervals (the two are correlated)
-        acc_lo, acc_hi = pooled.items.interval
-        plus_lo, plus_hi = pooled.groups.interval
+    if halves:
         value = sum(halves) / len(halves)
-        out.append(Estimate(Metric.MME, value, min(value, (acc_lo + plus_lo) / 2), max(value, (acc_hi + plus_hi) / 2),
-                            pooled.items.n, True))
+        half = Z * math.sqrt(sum(variances)) / len(halves)
+        out.append(Estimate(Metric.MME, value, max(0.0, value - half), min(1.0, value + half), pooled.items.n, True))
     return out + _rate(Metric.ACC, pooled.items) + _rate(Metric.ACC_PLUS, pooled.groups)
+
+
+def _se(rate: Rate) -> float:
+    """A proportion's standard error at its Agresti-Coull rate ((k + 2) / (n + 4): sane at 0/n and n/n)."""
+    p = (rate.hits + 2) / (rate.n + 4)
+    return math.sqrt(p * (1 - p) / (rate.n + 4))
 
 
 def headline(found: Sequence[Estimate]) -> Estimate | None:

@@ -107,3 +107,37 @@ def test_the_snapshot_names_the_benchmarks_own_judges(snapshot: Path) -> None:
     meta = dict(_rows(snapshot, "SELECT key, value FROM meta"))
     assert '"benchmark": "harmbench-multimodal"' in meta["benchmark_judges"]
     assert '"judge": "harmbench-cls"' in meta["benchmark_judges"]
+
+
+def test_an_item_without_a_verdict_is_left_out_and_a_partial_mix_gets_no_score(tmp_path: Path) -> None:
+    """Revision 2's ScienceQA answers have no verdict yet (a judge still to run): they say nothing
+    about its answers, so ScienceQA has no number for it, and a utility score over POPE alone would
+    rank it on another mix than revision 1's: it gets none. An answer the rule could not read
+    (unscored by exact-match's stand-in here: no answer key) counts as wrong."""
+    pope = [_sample("pope", i, SampleKind.UTILITY, reference="yes", answer_key=AnswerKey(format=AnswerFormat.YES_NO))
+            for i in range(2)]
+    science = [_sample("scienceqa", i, SampleKind.UTILITY, reference="A") for i in range(4)]
+    cells, verdicts = [], []
+    for model in ("lin@1", "lin@2"):
+        for s in pope + science:
+            cell = _cell(s).model_copy(update={"cell_key": f"{model}|{s.id}", "model_id": model})
+            cells.append(cell)
+            label = Label.UNSCORED if s.source_id == "0" and s.benchmark == "scienceqa" else Label.CORRECT
+            if model == "lin@1" or s.benchmark == "pope":
+                verdicts.append((cell.cell_key, Verdict(label=label, judge="exact-match", judge_version=1)))
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
+        store.upsert_samples(pope + science)
+        store.upsert_models([ModelRecord(lineage="lin", revision=r, label=r, source=ModelSource.CONFIG,
+                                         adapter="reference", order_key=float(r)) for r in ("1", "2")])
+        store.write_cells(cells)
+        store.write_verdicts("r", verdicts)
+        path = store.publish(tmp_path / "snap.duckdb", options(record_plan(store, cells), roles=ROLES))
+    rows = _rows(path, "SELECT model_id, value, n, unscored FROM benchmark_scores WHERE benchmark = 'scienceqa' "
+                       "AND headline")
+    assert rows == [("lin@1", 0.75, 4, 1)]  # 3 of 4: the unreadable answer counts as wrong
+    utility = dict(_rows(path, "SELECT model_id, utility FROM leaderboard"))
+    assert utility == {"lin@1": pytest.approx((1.0 + 0.75) / 2), "lin@2": None}
+
+
+def test_a_rate_pooled_over_benchmarks_names_every_judge_behind_it(snapshot: Path) -> None:
+    assert _rows(snapshot, "SELECT judge, n FROM asr_by_attack") == [("harm-rules, harmbench-cls", 8)]

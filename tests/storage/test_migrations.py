@@ -1,4 +1,4 @@
-"""Migration 004 on a store written by the previous schema: its answers are reused, not recomputed."""
+"""Migrations on stores written by earlier schemas: answers are reused, not recomputed, and what judges read survives."""
 
 from __future__ import annotations
 
@@ -65,3 +65,28 @@ def test_old_cells_are_rekeyed_and_reused_by_the_planner(tmp_path: Path) -> None
         assert hashes == [(plugins.attacks.spec("none").hash, plugins.defenses.spec("none").hash)]
         adapter = json.loads(con.execute("SELECT any_value(adapter_spec) FROM cells").fetchone()[0])
         assert adapter["name"] == "reference" and adapter["params"]["behaviour"] == "comply-all"
+
+
+def test_migration_11_moves_the_original_question_of_paired_probes_to_its_own_key(tmp_path: Path) -> None:
+    """A `none` probe of MM-SafetyBench stored before the rename keeps telling judges what was asked;
+    an indirect-injection probe's own `question` is not touched."""
+    from storage.schema import migrate
+    from mmwatch.records import CellRecord
+    from mmwatch.types import Probe, Response
+
+    none, injection = plugins.attacks.spec("none"), plugins.attacks.spec("indirect-injection")
+    cells = [CellRecord(cell_key=f"k-{name}", run_id="r", model_id=MODEL.model_id, sample_id=SAMPLES[0].id,
+                        probe_index=0, attack=spec.key(), attack_label=name, defense=plugins.defenses.spec("none").key(),
+                        defense_label="none", adapter={"name": "reference", "version": 1, "params": {}}, generation={},
+                        seed=0, probe=Probe(sample_id=SAMPLES[0].id, text="rephrased", attack_params={"question": q}),
+                        response=Response(text="an answer"))
+             for name, spec, q in (("none", none, "the original"), ("indirect-injection", injection, "a question"))]
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
+        store.upsert_samples(SAMPLES)
+        store.upsert_models([MODEL])
+        store.write_cells(cells)
+        store.con.execute("DELETE FROM schema_version WHERE version >= 11")  # the store as 010 left it
+        assert 11 in migrate(store.con)
+        rows = dict(store.con.execute("SELECT cell_key, probe_params FROM cells ORDER BY cell_key").fetchall())
+    assert json.loads(rows["k-none"]) == {"original_request": "the original"}
+    assert json.loads(rows["k-indirect-injection"]) == {"question": "a question"}

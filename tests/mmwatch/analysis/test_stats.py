@@ -28,6 +28,13 @@ def test_wilson_edges() -> None:
             wilson(*bad)
 
 
+def test_wilson_holds_its_rate_at_zero_and_all() -> None:
+    """0 of n and n of n: the interval starts at exactly 0 and ends at exactly 1, for every n
+    (rounding once left 1e-17 and 1 - 1e-16, an interval that excluded its own rate)."""
+    for n in range(1, 2000):
+        assert wilson(0, n)[0] == 0.0 and wilson(n, n)[1] == 1.0, n
+
+
 def test_mcnemar_exact_hand_computed() -> None:
     assert mcnemar_exact(8, 1) == 0.0390625  # 2 * (1 + 9) / 2**9
     assert mcnemar_exact(1, 8) == 0.0390625

@@ -35,6 +35,8 @@ def test_mme_headline_is_the_mean_over_subtasks_of_acc_and_acc_plus() -> None:
                 ItemResult("k1", False, group="color/0", category="color")]
     found = _by_metric(estimates(UtilityScore.MME, results))
     assert found[Metric.MME] == pytest.approx(((1 + 1) / 2 + (0.5 + 0) / 2) / 2)
+    best = headline(estimates(UtilityScore.MME, results))
+    assert best is not None and best.lo < best.value < best.hi  # an interval around its own value
     assert found[Metric.ACC] == pytest.approx(5 / 6) and found[Metric.ACC_PLUS] == pytest.approx(2 / 3)
 
 
