@@ -111,6 +111,8 @@ def calls(p: Picks) -> list[tuple[str, Call]]:
         ("asr_by_category(model)", lambda f: data.asr_by_category(p.model_id, path=f)),
         (f"asr_by_category(benchmark={p.benchmark})", lambda f: data.asr_by_category(benchmark=p.benchmark, path=f)),
         ("refusal_rates(model)", lambda f: data.refusal_rates(p.model_id, path=f)),
+        ("benchmark_scores()", lambda f: data.benchmark_scores(path=f)),
+        ("benchmark_scores(headline_only)", lambda f: data.benchmark_scores(headline_only=True, path=f)),
         ("defenses()", lambda f: data.defenses(path=f)),
         ("attacks()", lambda f: data.attacks(path=f)),
         ("judges()", lambda f: data.judges(path=f)),

@@ -53,13 +53,25 @@ class BenchmarkRef(PluginRef):
     utility_judge: str | None = Field(default=None, description="this benchmark's utility by this judge (MM-Vet's "
                                       "open answers by mmvet-grader)")
 
+    def sample_benchmark(self) -> str | None:
+        """The benchmark name its samples carry: its `name` parameter where given, else the loader's
+        own; None for a generic loader (a file format) left to name its samples after their file."""
+        given = self.params.get("name")
+        if isinstance(given, str) and given:
+            return given
+        try:
+            generic = plugins.benchmarks.info(self.name).traits.generic
+        except UnknownPluginError:
+            return None  # reported where plugins are checked
+        return None if generic else self.name
+
     def own_judge(self, role: JudgeRole) -> str | None:
         return {JudgeRole.SAFETY: self.safety_judge, JudgeRole.REFUSAL: self.refusal_judge,
                 JudgeRole.UTILITY: self.utility_judge, JudgeRole.TARGET: None}[role]
 
 
-# Fields added after configs were in use: left out of the config hash while unset, so that a config
-# that does not use them keeps its hash.
+# A benchmark's own judges, added after configs were in use: left out of the config hash while unset,
+# so that a config that does not use them keeps its hash.
 _LATER_FIELDS = ("refusal_judge", "safety_judge", "utility_judge")
 # What a role's judge may measure: a rate is named by it (an ASR by a refusal judge is a non-refusal rate).
 ROLE_MEASURES: dict[JudgeRole, frozenset[Measure]] = {
@@ -324,9 +336,14 @@ class RunConfig(_Frozen):
                 if name is not None and name not in listed:
                     raise ValueError(f"benchmarks[{i}].{role.value}_judge {name!r} is not among judges "
                                      f"(allowed: {', '.join(listed)})")
-                if owners.setdefault((ref.name, role), name) != name:
-                    raise ValueError(f"benchmarks[{i}].{role.value}_judge: {ref.name} is listed again with "
-                                     f"another {role.value} judge ({owners[ref.name, role]!r}); its items have one")
+                named = ref.sample_benchmark()
+                if name is not None and named is None:
+                    raise ValueError(f"benchmarks[{i}].{role.value}_judge: give the {ref.name} loader a `name` "
+                                     "param, the benchmark its samples carry, so that its judge finds them")
+                if owners.setdefault((named or ref.name, role), name) != name:
+                    raise ValueError(f"benchmarks[{i}].{role.value}_judge: {named} is listed again with "
+                                     f"another {role.value} judge ({owners[named or ref.name, role]!r}); its items "
+                                     "have one")
         if self.refusal_judge is None and _measures(self.safety_judge) is Measure.HARM:
             raise ValueError(f"safety_judge {self.safety_judge!r} judges harm, not refusal: name a refusal_judge "
                              "(e.g. refusal-rules) for refusal rates and over-refusal")
@@ -352,8 +369,15 @@ class RunConfig(_Frozen):
 
     def benchmark_judges(self) -> list[tuple[str, JudgeRole, str]]:
         """(benchmark, role, judge) for every role a benchmark gives a judge of its own."""
-        found = {(ref.name, role): ref.own_judge(role) for ref in self.benchmarks for role in JudgeRole}
+        found = {(ref.sample_benchmark() or ref.name, role): ref.own_judge(role) for ref in self.benchmarks
+                 for role in JudgeRole}
         return [(benchmark, role, name) for (benchmark, role), name in found.items() if name is not None]
+
+    def loaders(self) -> dict[str, str]:
+        """Benchmark as its samples name it -> its loader, where the two differ (`mmbench` named `mmbench-cn`):
+        the publisher reads a benchmark's scoring rule from its loader."""
+        named = {ref.sample_benchmark(): ref.name for ref in self.benchmarks}
+        return {b: loader for b, loader in named.items() if b is not None and b != loader}
 
     def judge_roles(self) -> JudgeRoles:
         """Each role's judge at the version this code registers: the verdicts every number counts."""
@@ -366,9 +390,6 @@ class RunConfig(_Frozen):
 
 
 def _drop_unset_later(dumped: dict[str, Any]) -> None:
-    for name in _LATER_FIELDS:
-        if dumped.get(name) is None:
-            dumped.pop(name, None)
     for ref in dumped.get("benchmarks", []):
         for name in _LATER_FIELDS:
             if ref.get(name) is None:

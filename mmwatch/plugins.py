@@ -252,6 +252,7 @@ class BenchmarkTraits:
 
     utility_score: UtilityScore = UtilityScore.ACCURACY
     published_judge: str | None = None
+    generic: bool = False  # a file format, not a benchmark: its samples are named by `name`, else their file
 
 
 @dataclass(frozen=True)
@@ -313,8 +314,8 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def benchmark(name: str, version: int = 1, *, utility_score: UtilityScore = UtilityScore.ACCURACY,
-              published_judge: str | None = None) -> Decorator:
-    return benchmarks.register(name, version, BenchmarkTraits(utility_score, published_judge))
+              published_judge: str | None = None, generic: bool = False) -> Decorator:
+    return benchmarks.register(name, version, BenchmarkTraits(utility_score, published_judge, generic))
 
 
 def attack(name: str, version: int = 1, *, applies_to: Iterable[SampleKind] = ATTACKED_KINDS,

@@ -303,3 +303,4 @@ class PublishOptions(BaseModel):
     artifacts: Path | None = None  # the artifact folder: where the published images are read from
     store_path: str | None = None  # the primary store, named in operator snapshots only (meta `store`)
     history: bool = True  # record this night in the store's history; off: a second file of the same run copies it
+    loaders: dict[str, str] = {}  # benchmark as its samples name it -> its loader plugin (where they differ)

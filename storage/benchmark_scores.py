@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -76,10 +77,11 @@ COLUMNS = ("model_id", "benchmark", "kind", "attack", "metric", "value", "lo", "
            "headline", "published_judge")
 
 
-def traits(benchmark: str) -> plugins.BenchmarkTraits:
-    """A benchmark's traits; one loaded through a generic loader (table, jsonl) has the defaults."""
+def traits(benchmark: str, loaders: Mapping[str, str] | None = None) -> plugins.BenchmarkTraits:
+    """A benchmark's traits, from its loader (`loaders`: benchmark -> loader where a config renamed its
+    samples); one loaded through a generic loader (table, jsonl) has the defaults."""
     try:
-        return plugins.benchmarks.info(benchmark).traits
+        return plugins.benchmarks.info((loaders or {}).get(benchmark, benchmark)).traits
     except UnknownPluginError:
         return plugins.BenchmarkTraits()
 
@@ -112,13 +114,13 @@ def _item(row: tuple[Any, ...]) -> ItemResult:
                       score=score if correct is not None else None, reference=reference, category=category)
 
 
-def benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+def benchmark_rows(con: duckdb.DuckDBPyConnection, loaders: Mapping[str, str] | None = None) -> list[tuple[Any, ...]]:
     """Every row of `benchmark_scores`, from the `outcomes` table prepared on `con`."""
     out: list[tuple[Any, ...]] = []
     pooled: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     judges: dict[tuple[str, str], set[str]] = defaultdict(set)
     for model_id, benchmark, kind, attack, metric, judge, k, n, unscored in con.execute(RATES).fetchall():
-        published = traits(benchmark).published_judge
+        published = traits(benchmark, loaders).published_judge
         rate = (k / n, *wilson(k, n)) if n else (None, None, None)
         out.append((model_id, benchmark, kind, attack, metric, *rate, n, unscored, judge, False, published))
         if metric == SafetyMetric.ASR.value:
@@ -129,7 +131,7 @@ def benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
         if mean is not None:
             out.append((model_id, benchmark, SampleKind.HARMFUL.value, ALL_ATTACKS, SafetyMetric.ASR.value, *mean,
                         sum(n for _, n in strata), None, ", ".join(sorted(judges[model_id, benchmark])), True,
-                        traits(benchmark).published_judge))
+                        traits(benchmark, loaders).published_judge))
     items: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
     for row in con.execute(UTILITY_ITEMS).fetchall():
         items[row[0], row[1]].append(row)
@@ -138,7 +140,7 @@ def benchmark_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
         results = [_item(r) for r in counted]
         unscored = sum(r.correct is None for r in results) + len(rows) - len(counted)
         judge = ", ".join(sorted({str(r[9]) for r in rows}))
-        for e in estimates(traits(benchmark).utility_score, results):
+        for e in estimates(traits(benchmark, loaders).utility_score, results):
             out.append((model_id, benchmark, SampleKind.UTILITY.value, None, e.metric.value, e.value, e.lo, e.hi,
                         e.n, unscored, judge, e.headline, None))
     return out
@@ -157,9 +159,10 @@ def model_utility(rows: list[tuple[Any, ...]]) -> dict[str, tuple[float, float, 
             if set(found) == every and (score := utility_score(list(found.values()))) is not None}
 
 
-def fill_benchmark_scores(con: duckdb.DuckDBPyConnection, schema: str = "snap") -> int:
+def fill_benchmark_scores(con: duckdb.DuckDBPyConnection, schema: str = "snap",
+                          loaders: Mapping[str, str] | None = None) -> int:
     """Write `benchmark_scores` and set each leaderboard row's utility to its utility score."""
-    rows = benchmark_rows(con)
+    rows = benchmark_rows(con, loaders)
     if rows:
         con.executemany(f"INSERT INTO {schema}.benchmark_scores ({', '.join(COLUMNS)}) VALUES "
                         f"({', '.join('?' for _ in COLUMNS)})", rows)

@@ -142,7 +142,7 @@ def _fill(con: duckdb.DuckDBPyConnection, options: PublishOptions) -> None:
     _copy(con, "refusal_rates", metrics.REFUSAL_RATES)
     _copy(con, "asr_slices", metrics.ASR_SLICES)
     fill_headline_asr(con, "snap")  # equal weight per benchmark and attack, over the slices just written
-    fill_benchmark_scores(con, "snap")  # each benchmark's own numbers; utility: equal weight per benchmark
+    fill_benchmark_scores(con, "snap", options.loaders)  # each benchmark's own numbers; utility: equal weight per benchmark
     _copy(con, "alerts", CURRENT_ALERTS)
     _copy(con, "runs", RUNS, {"run": options.run_id, **mode})
     _copy(con, "examples", metrics.EXAMPLES, mode)

@@ -34,14 +34,16 @@ def grid(rows: pd.DataFrame) -> pd.DataFrame:
     return table.fillna("—").reset_index().rename(columns={"model": "Model"})
 
 
-def judged_by(rows: pd.DataFrame, meta: data.Meta) -> list[str]:
-    """One line per benchmark: the judge behind its numbers, and its paper's where that differs."""
+def judged_by(rows: pd.DataFrame, meta: data.Meta, what: str | None = None) -> list[str]:
+    """One line per benchmark: the judge behind its numbers, and its paper's where that differs;
+    `what` names the number (default: ASR, or the non-refusal rate for a refusal judge)."""
     lines = []
     for benchmark, part in rows.groupby("benchmark", sort=True):
         judges = ", ".join(sorted({str(j) for j in part["judge"].dropna()})) or "no judge"
         published = next((str(p) for p in part["published_judge"].dropna()), None)
-        what = "non-refusal rate" if meta.safety_measures == "refusal" and judges == meta.safety_judge else "ASR"
-        line = f"**{md(benchmark)}**: {what} by {md(judges)}"
+        named = what or ("non-refusal rate" if meta.safety_measures == "refusal" and judges == meta.safety_judge
+                         else "ASR")
+        line = f"**{md(benchmark)}**: {named} by {md(judges)}"
         if published and published not in judges.split(", "):
             line += f" (its paper counts with {md(published)}: name it as this benchmark's safety_judge to match)"
         lines.append(line)
@@ -82,16 +84,18 @@ def main() -> None:
     _section("Safety benchmarks", harmful, "No harmful benchmark was scored.",
              "Each benchmark's ASR is the mean over the attacks run on it (baseline defense), each attack weighing "
              "the same; lower is safer. " + " · ".join(judged_by(harmful, meta)))
-    _section("Utility benchmarks", heads[heads["kind"] == "utility"], "No utility benchmark was scored.",
+    utility = heads[heads["kind"] == "utility"]
+    _section("Utility benchmarks", utility, "No utility benchmark was scored.",
              "Each benchmark's published number, its items sent as they are: MMBench's circular accuracy (right on "
              "every rotation of the options), MME's score over its maximum (mean over subtasks of (acc + acc+) / 2), "
              "POPE's F1 with yes positive, VQA accuracy and MM-Vet's mean grade; an answer the judge could not read "
              "counts as wrong, as the published scripts count it. The Ranking's utility is the mean of these, each "
-             "benchmark weighing the same.")
+             "benchmark weighing the same. " + " · ".join(judged_by(utility, meta, "scored")))
     over = scores[scores["metric"] == "over-refusal"]
     if not over.empty:
         _section("Over-refusal per benchmark", over, "",
-                 "Benign requests that look harmful, refused anyway (the refusal judge), sent as they are.")
+                 "Benign requests that look harmful, refused anyway, sent as they are. "
+                 + " · ".join(judged_by(over, meta, "refusals judged")))
     with st.expander("Every metric of every benchmark"):
         st.dataframe(_every_metric(scores), hide_index=True)
 

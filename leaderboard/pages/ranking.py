@@ -18,7 +18,8 @@ EXPLAINER = (
     "1 − ASR**. *Over-refusal* is the share of benign requests that merely look harmful and "
     "were refused anyway. *Utility* is the mean of each utility benchmark's own number (MMBench's "
     "circular accuracy, POPE's F1, VQA accuracy...: the Benchmarks page), each benchmark weighing the same. Each "
-    "rate shows its 95% Wilson interval in brackets; *n* counts the scored verdicts behind it. "
+    "rate shows its 95% interval in brackets (Wilson for a share of items; the normal interval of a mean for "
+    "ASR and utility, which average several); *n* counts the scored verdicts behind it. "
     "Verdicts that a judge could not decide (*unscored*) and failed generations (*errors*) are "
     "counted, never silently dropped."
 )
@@ -27,8 +28,9 @@ COLUMNS = {
         "Safety", format="%.0f%%", min_value=0, max_value=100, color="green", help="1 − ASR on the chosen slices"),
     "ASR (95% CI)": st.column_config.TextColumn(help="Attack success rate on harmful items"),
     "ASR judge-corrected": st.column_config.TextColumn(
-        help="ASR corrected for the safety judge's sensitivity and specificity measured against "
-             "human labels (mmwatch calibrate), with a conservative 95% interval"),
+        help="The safety judge's own ASR (its cells pooled, not weighed per benchmark; benchmarks counted by "
+             "their own judge left out) corrected for its sensitivity and specificity measured against human "
+             "labels (mmwatch calibrate), with a conservative 95% interval"),
     "Any-attack ASR": st.column_config.TextColumn(
         help="Share of harmful items that at least one attack got through (worst case per item)"),
     "Over-refusal (95% CI)": st.column_config.TextColumn(help="Refusals of benign items"),
@@ -98,6 +100,10 @@ def _filters(defenses: list[str], judges: list[str]) -> Filters:
 def _pools(f: Filters, meta: data.Meta, defenses: list[str], judges: list[str]) -> str:
     """Which judge and which slices the numbers below stand for (escaped markdown)."""
     judge = f.judge or meta.safety_judge or (judges[0] if judges else "the configured judge")
+    own = [(b, j) for b, role, j in meta.benchmark_judges if role == "safety" and f.benchmark in (None, b)]
+    if own and f.judge is None:  # the primary judges: a benchmark's own counts its items
+        judge = (f"{judge}, and each benchmark's own: " if f.benchmark is None else "") + ", ".join(
+            f"{b} by {j}" for b, j in own)
     defense = f.defense or (defenses[0] if defenses else "the undefended baseline")
     bench = f"benchmark {md(f.benchmark)}" if f.benchmark else "every benchmark"
     attack = f"attack {md(f.attack)}" if f.attack else "every attack (the unattacked baseline included)"

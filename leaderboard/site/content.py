@@ -105,7 +105,7 @@ class Content:
     deltas: pd.DataFrame
     by_category: pd.DataFrame
     refusals: pd.DataFrame
-    benchmarks: pd.DataFrame  # each benchmark's headline number per model (data.benchmark_scores)
+    benchmarks: pd.DataFrame  # each benchmark's numbers per model (data.benchmark_scores); index: headlines
     trend: pd.DataFrame
     trend_nights: pd.DataFrame
     night_alerts: pd.DataFrame
@@ -154,7 +154,7 @@ def load(path: PathArg, options: SiteOptions) -> Content:
         meta=data.meta(path=path), ranking=ranking, frontier=data.frontier(path=path),
         by_attack=data.asr_by_attack(path=path), deltas=data.defense_deltas(path=path),
         by_category=data.asr_by_category(path=path), refusals=data.refusal_rates(path=path),
-        benchmarks=data.benchmark_scores(headline_only=True, path=path), trend=data.trend(path=path), trend_nights=data.trend_nights(path=path),
+        benchmarks=data.benchmark_scores(path=path), trend=data.trend(path=path), trend_nights=data.trend_nights(path=path),
         night_alerts=data.night_alerts(path=path), alerts=data.alerts(path=path), changes=data.changes(path=path),
         samples=samples, verdicts=public_verdicts(data.all_verdicts(path=path), samples), truncated=cut,
         pages=pages, images=images, image_files=files,

@@ -36,6 +36,7 @@ def ranking_table(content: Content) -> Markup:
 def benchmarks_section(content: Content) -> Markup:
     """Each benchmark's own number per model: its ASR over attacks, or its published utility metric."""
     df = content.benchmarks
+    df = df[df["headline"].astype(bool)] if not df.empty else df
     rows = [[r["benchmark"], "harmful" if r["kind"] == "harmful" else str(r["kind"]), str(r["metric"]),
              model_link(content, r["model_id"], r["model"], ""),
              data.format_interval(r["value"], r["lo"], r["hi"]), _count(r["n"]), str(r["judge"] or "—"),

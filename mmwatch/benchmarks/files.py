@@ -66,7 +66,7 @@ class JsonlBenchmark:
         return f"JsonlBenchmark({str(self.path)!r}, samples={len(self)}, problems={len(self._problems)})"
 
 
-@benchmark("jsonl", version=1)
+@benchmark("jsonl", version=1, generic=True)
 def jsonl(path: str, name: str | None = None) -> JsonlBenchmark:
     """Samples from a JSONL file; bad lines are skipped and reported, images are read lazily."""
     file = Path(path)

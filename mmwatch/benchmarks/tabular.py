@@ -43,7 +43,7 @@ UNCATEGORIZED = "uncategorized"
 _SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
 
 
-@benchmark("table", version=1)
+@benchmark("table", version=1, generic=True)
 def table(
     path: str,
     columns: dict[str, str] | None = None,
@@ -72,7 +72,7 @@ def table(
     return out.result()
 
 
-@benchmark("hf-dataset", version=1)
+@benchmark("hf-dataset", version=1, generic=True)
 def hf_dataset(
     dataset: str,
     split: str = "test",

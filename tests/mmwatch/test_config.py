@@ -135,16 +135,34 @@ def test_a_role_judge_must_measure_what_the_role_counts(tmp_path: Path) -> None:
 
 
 def test_fields_added_later_leave_the_config_hash_of_a_config_without_them(tmp_path: Path) -> None:
-    """Runs and plans are stored under the config hash: a config that does not use the newer fields
-    (refusal_judge, a benchmark's own judges) must keep the hash it had before they existed."""
+    """Runs and plans are stored under the config hash: a config that does not name a benchmark's own
+    judges must keep the hash it had before they existed."""
     from mmwatch.types import stable_hash
 
     cfg = load_config(write(tmp_path, GOOD))
     dumped = cfg.model_dump(mode="json")
-    dumped.pop("refusal_judge")
     for ref in dumped["benchmarks"]:
         for name in ("safety_judge", "refusal_judge", "utility_judge"):
             ref.pop(name)
     assert cfg.hash == stable_hash(dumped)
     assert load_config(write(tmp_path, BENCHMARK_JUDGES)).hash != load_config(
         write(tmp_path, BENCHMARK_JUDGES.replace(", safety_judge: harmbench-cls", ""))).hash
+
+
+def test_a_renamed_benchmark_keeps_its_loaders_scoring_and_its_own_judge(tmp_path: Path) -> None:
+    """Samples carry the benchmark's `name` where one is given: a judge and a scoring rule are found by it."""
+    text = BENCHMARK_JUDGES.replace("  - {name: mmwatch-mini}\n", "  - {name: mmbench, params: {path: m.tsv, name: "
+                                    "mmbench-cn}, utility_judge: utility-answers}\n").replace(
+        "{name: exact-match}", "{name: exact-match}, {name: utility-answers}")
+    config = load_config(write(tmp_path, text))
+    assert config.loaders() == {"mmbench-cn": "mmbench"}
+    assert config.judge_roles().of(JudgeRole.UTILITY, "mmbench-cn").name == "utility-answers"
+
+
+def test_a_generic_loaders_own_judge_needs_the_name_its_samples_carry(tmp_path: Path) -> None:
+    text = BENCHMARK_JUDGES.replace("  - {name: mmwatch-mini}\n",
+                                    "  - {name: jsonl, params: {path: x.jsonl}, safety_judge: harm-rules}\n")
+    with pytest.raises(ConfigError, match=r"benchmarks\[0\]\.safety_judge: give the jsonl loader a `name`"):
+        load_config(write(tmp_path, text))
+    named = text.replace("{path: x.jsonl}", "{path: x.jsonl, name: my-set}")
+    assert load_config(write(tmp_path, named)).judge_roles().of(JudgeRole.SAFETY, "my-set").name == "harm-rules"

@@ -141,3 +141,11 @@ def test_an_item_without_a_verdict_is_left_out_and_a_partial_mix_gets_no_score(t
 
 def test_a_rate_pooled_over_benchmarks_names_every_judge_behind_it(snapshot: Path) -> None:
     assert _rows(snapshot, "SELECT judge, n FROM asr_by_attack") == [("harm-rules, harmbench-cls", 8)]
+
+
+def test_a_renamed_benchmark_is_scored_by_its_loaders_rule() -> None:
+    from storage.benchmark_scores import traits
+    from mmwatch.scoring.benchmark import UtilityScore
+
+    assert traits("mmbench-cn", {"mmbench-cn": "mmbench"}).utility_score is UtilityScore.CIRCULAR
+    assert traits("mmbench-cn").utility_score is UtilityScore.ACCURACY  # unknown: the plain default

@@ -122,3 +122,14 @@ def test_empty_snapshot_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, m
     at = page("ranking")
     ok(at)
     assert "no evaluated models" in at.warning[0].value
+
+
+def test_caption_names_a_benchmarks_own_judge(snapshot: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(snapshot)) as con:
+        con.execute("INSERT INTO meta VALUES ('benchmark_judges', ?)",
+                    ['[{"benchmark": "harmbench-multimodal", "role": "safety", "judge": "harmbench-cls"}]'])
+    at = page("ranking")
+    assert _pools(at).startswith("Judged by refusal-keywords, and each benchmark's own: harmbench-multimodal by "
+                                 "harmbench-cls.")

@@ -153,3 +153,46 @@ def test_i_is_a_letter_when_there_are_nine_options() -> None:
     assert extract_choice("The answer is I.", nine) == "I"
     assert extract_choice("I think the answer is H.", nine) == "H"
     assert extract_choice("I think H.", nine) == "H"
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Options: A. cat B. dog. I choose B.", "B"),  # an echoed list is no statement; "I choose B" is
+    ("Options: (A) cat (B) dog\nAnswer: B", "B"),
+    ("Choices: A. cat B. dog. The answer is B.", "B"),
+    ("Options: A. cat B. dog. Option B is correct.", "B"),
+    ("Options: A. cat B. dog. The correct option is (B).", "B"),
+    ("Option: B", "B"),  # a singular "option:" still states
+    ("I'd go with B.", "B"),
+    ("I choose option B.", "B"),
+])
+def test_an_echoed_option_list_is_no_statement(text: str, want: str) -> None:
+    assert extract_choice(text, ANIMALS) == want
+
+
+@pytest.mark.parametrize("text", [
+    "Options: A. cat B. dog",  # the list alone answers nothing
+    "Options: A. cat B. dog. I'm not sure.",
+    "Answers: A. cat B. dog",
+])
+def test_an_echoed_option_list_alone_stays_none(text: str) -> None:
+    assert extract_choice(text, ANIMALS) is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("B, not A.", "B"),  # the negated letter is dropped, the one set against it stands
+    ("The answer is B, not A.", "B"),
+    ("B (not A)", "B"),
+    ("It is B but not A.", "B"),
+])
+def test_a_letter_set_against_a_negated_one_stands(text: str, want: str) -> None:
+    assert extract_choice(text, ANIMALS) == want
+
+
+@pytest.mark.parametrize("text", [
+    "The answer is not A.",  # only a negation: never a guess at the other option
+    "Not A.",
+    "Not B, not A.",
+    "A is wrong, not B.",  # the negation is set against no letter
+])
+def test_a_negation_alone_stays_none(text: str) -> None:
+    assert extract_choice(text, ANIMALS) is None
