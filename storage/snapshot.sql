@@ -6,7 +6,8 @@
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);   -- snapshot_version, published_at, run_id,
                                                               -- title, mode (public | operator), night,
                                                               -- show_responses, config_hash, plan_id, plan_cells,
-                                                              -- safety/utility/target_judge(_version);
+                                                              -- safety/refusal/utility/target_judge(_version),
+                                                              -- benchmark_judges (JSON: a benchmark's own judges);
                                                               -- store, artifacts (operator snapshots only: the
                                                               -- primary store and artifact folder the Label
                                                               -- page writes human labels and their images to)

@@ -18,6 +18,7 @@ from leaderboard.widgets import demo_notice, provenance, run_page
 
 TITLE = "Benchmarks"
 ALL_ATTACKS = "*"
+SHOWN_AS = {"asr": "ASR"}  # metric names as a column reads them (storage.benchmark_scores.SafetyMetric)
 
 
 def _cell(row: pd.Series) -> str:
@@ -29,7 +30,8 @@ def grid(rows: pd.DataFrame) -> pd.DataFrame:
     names its metric ('pope · F1')."""
     if rows.empty:
         return pd.DataFrame()
-    shown = rows.assign(column=rows["benchmark"] + " · " + rows["metric"], cell=rows.apply(_cell, axis=1))
+    metric = rows["metric"].map(lambda m: SHOWN_AS.get(str(m), str(m)))
+    shown = rows.assign(column=rows["benchmark"] + " · " + metric, cell=rows.apply(_cell, axis=1))
     table = shown.pivot_table(index="model", columns="column", values="cell", aggfunc="first", sort=True)
     return table.fillna("—").reset_index().rename(columns={"model": "Model"})
 

@@ -14,9 +14,9 @@ def test_safety_benchmarks_show_each_ones_asr_by_its_judge(snapshot: Path) -> No
     at = page("benchmarks")
     ok(at)
     safety = at.dataframe[0].value.set_index("Model")
-    assert safety.loc["checkpoint-200", "harmbench-multimodal · asr"] == "25% (10–50%)"
-    assert safety.loc["checkpoint-100", "harmbench-multimodal · asr"] == "—"  # not run on it: no number
-    assert safety.loc["checkpoint-100", "safebench · asr"] == "30% (15–50%)"
+    assert safety.loc["checkpoint-200", "harmbench-multimodal · ASR"] == "25% (10–50%)"
+    assert safety.loc["checkpoint-100", "harmbench-multimodal · ASR"] == "—"  # not run on it: no number
+    assert safety.loc["checkpoint-100", "safebench · ASR"] == "30% (15–50%)"
     caption = read(at.caption[1].value)
     assert "harmbench-multimodal: ASR by harmbench-cls" in caption.replace("*", "")
     assert "safebench: ASR by refusal-keywords" in caption.replace("*", "")
