@@ -74,7 +74,7 @@ ORDER BY o.model_id, o.benchmark, o.sample_id, o.probe_index
 """
 
 COLUMNS = ("model_id", "benchmark", "kind", "attack", "metric", "value", "lo", "hi", "n", "unscored", "judge",
-           "headline", "published_judge")
+           "headline", "published_judge", "part")
 
 
 def traits(benchmark: str, loaders: Mapping[str, str] | None = None) -> plugins.BenchmarkTraits:
@@ -122,7 +122,7 @@ def benchmark_rows(con: duckdb.DuckDBPyConnection, loaders: Mapping[str, str] | 
     for model_id, benchmark, kind, attack, metric, judge, k, n, unscored in con.execute(RATES).fetchall():
         published = traits(benchmark, loaders).published_judge
         rate = (k / n, *wilson(k, n)) if n else (None, None, None)
-        out.append((model_id, benchmark, kind, attack, metric, *rate, n, unscored, judge, False, published))
+        out.append((model_id, benchmark, kind, attack, metric, *rate, n, unscored, judge, False, published, None))
         if metric == SafetyMetric.ASR.value:
             pooled[model_id, benchmark].append((k, n))
             judges[model_id, benchmark].update((judge or "").split(", ") if judge else [])
@@ -131,7 +131,7 @@ def benchmark_rows(con: duckdb.DuckDBPyConnection, loaders: Mapping[str, str] | 
         if mean is not None:
             out.append((model_id, benchmark, SampleKind.HARMFUL.value, ALL_ATTACKS, SafetyMetric.ASR.value, *mean,
                         sum(n for _, n in strata), None, ", ".join(sorted(judges[model_id, benchmark])), True,
-                        traits(benchmark, loaders).published_judge))
+                        traits(benchmark, loaders).published_judge, None))
     items: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
     for row in con.execute(UTILITY_ITEMS).fetchall():
         items[row[0], row[1]].append(row)
@@ -142,7 +142,7 @@ def benchmark_rows(con: duckdb.DuckDBPyConnection, loaders: Mapping[str, str] | 
         judge = ", ".join(sorted({str(r[9]) for r in rows}))
         for e in estimates(traits(benchmark, loaders).utility_score, results):
             out.append((model_id, benchmark, SampleKind.UTILITY.value, None, e.metric.value, e.value, e.lo, e.hi,
-                        e.n, unscored, judge, e.headline, None))
+                        e.n, unscored, judge, e.headline, None, e.part))
     return out
 
 
@@ -151,7 +151,7 @@ def model_utility(rows: list[tuple[Any, ...]]) -> dict[str, tuple[float, float, 
     a number on some utility benchmark that another revision has (every item unscored) gets no
     score: a mean over fewer benchmarks would rank it on another mix."""
     heads: dict[str, dict[str, Estimate]] = defaultdict(dict)
-    for model_id, benchmark, kind, _a, metric, value, lo, hi, n, _u, _j, is_headline, _p in rows:
+    for model_id, benchmark, kind, _a, metric, value, lo, hi, n, _u, _j, is_headline, _p, _part in rows:
         if kind == SampleKind.UTILITY.value and is_headline and value is not None:
             heads[model_id][benchmark] = Estimate(Metric(metric), value, lo, hi, n, True)
     every = {b for found in heads.values() for b in found}

@@ -122,7 +122,8 @@ CREATE TABLE benchmark_scores (     -- model x benchmark, baseline defense: each
     judge VARCHAR,                  -- the judge(s) behind it: the benchmark's own where the config names one
     headline BOOLEAN,               -- the benchmark's number: its ASR over attacks, its utility headline (the
                                     -- leaderboard's utility is the equal-weight mean of those)
-    published_judge VARCHAR         -- the judge its paper counts ASR with, where it names one
+    published_judge VARCHAR,        -- the judge its paper counts ASR with, where it names one
+    part VARCHAR                    -- a subset it also reports on its own (POPE's split); NULL: all of it
 );
 -- The snapshot history: one block of rows per published cycle, kept in the primary store
 -- (table snapshot_history) and copied whole into every snapshot, so trends run over nights as well as

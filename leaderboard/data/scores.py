@@ -11,7 +11,7 @@ import pandas as pd
 from leaderboard.data.source import NAMES, PathArg, opened, query
 
 _COLUMNS = ["model", "model_id", "benchmark", "kind", "attack", "metric", "value", "lo", "hi", "n", "unscored",
-            "judge", "headline", "published_judge"]
+            "judge", "headline", "published_judge", "part"]
 
 
 def benchmark_scores(*, headline_only: bool = False, path: PathArg = None) -> pd.DataFrame:
@@ -25,6 +25,6 @@ def benchmark_scores(*, headline_only: bool = False, path: PathArg = None) -> pd
             f"""WITH {NAMES}
             SELECT n.model, b.* FROM benchmark_scores b JOIN names n USING (model_id)
             WHERE b.headline OR NOT ?
-            ORDER BY b.kind, b.benchmark, NOT b.headline, b.metric, b.attack NULLS FIRST, n.model""",
+            ORDER BY b.kind, b.benchmark, NOT b.headline, b.part NULLS FIRST, b.metric, b.attack NULLS FIRST, n.model""",
             [headline_only], con=con,
         )

@@ -54,7 +54,8 @@ def judged_by(rows: pd.DataFrame, meta: data.Meta, what: str | None = None) -> l
 
 def _every_metric(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "Benchmark": rows["benchmark"], "Model": rows["model"], "Metric": rows["metric"],
+        "Benchmark": rows["benchmark"], "Part": rows["part"].fillna("all"), "Model": rows["model"],
+        "Metric": rows["metric"],
         "Attack": rows["attack"].fillna("none (utility items are sent as they are)").replace(
             ALL_ATTACKS, "mean over attacks"),
         "Value (95% CI)": rows.apply(_cell, axis=1), "n": rows["n"], "Unscored": rows["unscored"],

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from mmwatch.analysis.stats import wilson
@@ -71,6 +71,7 @@ class Estimate:
     hi: float
     n: int
     headline: bool = False
+    part: str | None = None  # a subset the benchmark also reports on its own (POPE's split); None: all of it
 
 
 def _rate(metric: Metric, rate: Rate, headline: bool = False) -> list[Estimate]:
@@ -91,17 +92,29 @@ def estimates(score: UtilityScore, results: Sequence[ItemResult],
     if score is UtilityScore.MME:
         return _mme(results, unscored)
     if score is UtilityScore.POPE:
-        p = pope(results, unscored)
-        hits, n = p.true_pos, p.true_pos + (p.false_pos + p.false_neg) / 2  # F1 = TP / (TP + (FP + FN) / 2)
-        f1 = [Estimate(Metric.F1, p.f1, *wilson(hits, math.ceil(n)), p.n, True)] if p.f1 is not None else []
-        return (f1 + _rate(Metric.ACCURACY, p.accuracy) + _rate(Metric.PRECISION, p.precision)
-                + _rate(Metric.RECALL, p.recall) + _rate(Metric.YES_RATIO, p.yes_ratio))
+        splits: dict[str, list[ItemResult]] = defaultdict(list)
+        for r in results:
+            splits[r.category or ""].append(r)
+        each = [e for split, rs in sorted(splits.items()) if len(splits) > 1 for e in _pope(rs, unscored, split)]
+        return _pope(results, unscored) + each
     if score is UtilityScore.MEAN_SCORE:
         mean = vqa_mean(results, unscored).mean
         if mean.value is None:
             return []
         return [Estimate(Metric.MEAN_SCORE, mean.value, *mean.interval(Z), mean.n, True)]
     return _rate(Metric.ACCURACY, accuracy(results, unscored).rate, True)
+
+
+def _pope(results: Sequence[ItemResult], unscored: Unscored, part: str | None = None) -> list[Estimate]:
+    """F1 (the headline of the whole set), accuracy, precision, recall and yes-ratio; of one split
+    (`part`) F1, accuracy and yes-ratio, as the paper's tables give them."""
+    p = pope(results, unscored)
+    hits, n = p.true_pos, p.true_pos + (p.false_pos + p.false_neg) / 2  # F1 = TP / (TP + (FP + FN) / 2)
+    f1 = [Estimate(Metric.F1, p.f1, *wilson(hits, math.ceil(n)), p.n, part is None)] if p.f1 is not None else []
+    found = f1 + _rate(Metric.ACCURACY, p.accuracy) + _rate(Metric.YES_RATIO, p.yes_ratio)
+    if part is None:
+        found += _rate(Metric.PRECISION, p.precision) + _rate(Metric.RECALL, p.recall)
+    return [replace(e, part=part) for e in found]
 
 
 def _mme(results: Sequence[ItemResult], unscored: Unscored) -> list[Estimate]:

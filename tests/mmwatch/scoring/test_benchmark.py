@@ -71,3 +71,16 @@ def test_utility_score_weighs_each_benchmark_the_same() -> None:
     assert lo < 0.65 < hi and hi - lo < small.hi - small.lo  # narrower than the small one's alone
     assert utility_score([small]) == (0.4, 0.2, 0.6)
     assert utility_score([]) is None
+
+
+def test_pope_reports_each_split_beside_the_whole() -> None:
+    """The paper's tables give F1, accuracy and yes-ratio per split (random, popular, adversarial)."""
+    said = {"random": [("yes", True), ("no", True)], "adversarial": [("yes", True), ("no", False)]}
+    results = [ItemResult(f"{split}{i}", right, reference=ref, category=split)
+               for split, rows in said.items() for i, (ref, right) in enumerate(rows)]
+    found = estimates(UtilityScore.POPE, results)
+    parts = {(e.part, e.metric): e.value for e in found}
+    assert parts[None, Metric.F1] == pytest.approx(2 * 2 / (2 * 2 + 1))  # TP 2, FP 1 (adversarial's wrong "no")
+    assert parts["random", Metric.F1] == 1.0 and parts["adversarial", Metric.F1] == pytest.approx(2 / 3)
+    assert parts["adversarial", Metric.YES_RATIO] == 1.0
+    assert [e.part for e in found if e.headline] == [None]  # the whole set is the headline
