@@ -5,7 +5,8 @@ the board shows trends over nights as well as over revisions.
 A night's rows are read from the snapshot tables that publish has just written, never counted a
 second time: the headline rates of `leaderboard` (attack, defense, benchmark, category '*'), ASR
 per attack x defense (`asr_by_attack`), per attack x benchmark x category (`asr_by_category`,
-baseline defense: defense '*'), and refusal rates per attack (`refusal_rates`: `refusal` on harmful
+baseline defense: defense '*'), each benchmark's own number (`benchmark_scores` headlines: its ASR
+over attacks, its utility metric; attack, defense and category '*'), and refusal rates per attack (`refusal_rates`: `refusal` on harmful
 items, `over_refusal` on benign ones). Only revisions on the leaderboard have rows. The night's
 alerts are the snapshot's alerts that this run raised.
 
@@ -24,7 +25,7 @@ import duckdb
 
 from mmwatch.analysis.outcomes import JudgeRole, JudgeRoles
 from mmwatch.records import HistoryMetric, PublishOptions
-from storage.metrics import BENIGN, HARMFUL
+from storage.metrics import BENIGN, HARMFUL, UTILITY
 from storage.outcomes import literal
 
 
@@ -47,6 +48,9 @@ UNION ALL SELECT model_id, {_M[HistoryMetric.ASR]}, attack, defense, {ALL}, {ALL
     successes, asr, asr_lo, asr_hi FROM snap.asr_by_attack
 UNION ALL SELECT model_id, {_M[HistoryMetric.ASR]}, attack, {ALL}, benchmark, category, {{safety_of_benchmark}}, n,
     successes, asr, asr_lo, asr_hi FROM snap.asr_by_category
+UNION ALL SELECT model_id, CASE kind WHEN {HARMFUL} THEN {_M[HistoryMetric.ASR]} ELSE {_M[HistoryMetric.UTILITY]} END,
+    {ALL}, {ALL}, benchmark, {ALL}, judge, n, round(value * n), value, lo, hi
+FROM snap.benchmark_scores WHERE headline AND kind IN ({HARMFUL}, {UTILITY})  -- each benchmark's own number
 UNION ALL SELECT model_id, CASE kind WHEN {HARMFUL} THEN {_M[HistoryMetric.REFUSAL]}
         ELSE {_M[HistoryMetric.OVER_REFUSAL]} END, attack, {ALL}, {ALL}, {ALL}, $refusal, n,
     refusals, rate, rate_lo, rate_hi FROM snap.refusal_rates WHERE kind IN ({HARMFUL}, {BENIGN})

@@ -87,7 +87,7 @@ def test_each_run_adds_its_own_block_and_a_republish_replaces_it(tmp_path: Path)
     assert rows(snap, "SELECT night::VARCHAR, run_id, alert_id, model_id, rate_new, state FROM history_alerts") == [
         ("2026-11-26", "r2", "a1", "lin@2", 0.5, "new")]
     assert rows(snap, "SELECT rate FROM history WHERE run_id = 'r2' AND model_id = 'lin@2' AND metric = 'asr' "
-                      "AND attack = '*'") == rows(snap, "SELECT asr FROM leaderboard WHERE model_id = 'lin@2'")
+                      "AND attack = '*' AND benchmark = '*'") == rows(snap, "SELECT asr FROM leaderboard WHERE model_id = 'lin@2'")
     meta = dict(rows(snap, "SELECT key, value FROM meta"))
     assert meta["night"] == "2026-11-26"
 

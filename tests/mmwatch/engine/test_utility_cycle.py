@@ -116,8 +116,10 @@ def test_the_utility_score_weighs_the_benchmarks_not_the_items(snapshot: Path) -
     ((utility, n),) = _rows(snapshot, "SELECT utility, n_utility FROM leaderboard")
     assert n == 12  # every scored item counted
     assert utility == pytest.approx((0.5 + 0.5 + 0.8) / 3)  # not the pooled share of right answers
-    history = _rows(snapshot, "SELECT rate, judge FROM history WHERE metric = 'utility' AND attack = '*'")
-    assert history == [(pytest.approx(0.6), "utility-answers; mm-vet: mmvet-grader")]
+    history = _rows(snapshot, "SELECT benchmark, rate, judge FROM history WHERE metric = 'utility' ORDER BY ALL")
+    assert history == [("*", pytest.approx(0.6), "utility-answers; mm-vet: mmvet-grader"),  # the score
+                       ("mm-vet", pytest.approx(0.8), "mmvet-grader"),  # and each benchmark's own, night by night
+                       ("mmbench", pytest.approx(0.5), "utility-answers"), ("pope", pytest.approx(0.5), "utility-answers")]
 
 
 def test_free_text_answers_were_read_not_matched_exactly(snapshot: Path) -> None:
