@@ -12,9 +12,13 @@ two, three, four or more); its label is CORRECT from VQA_CORRECT_AT = 0.5, that 
 two of the ten humans gave the answer. The label serves paired regression tests and the board's
 right/wrong counts; the published VQA accuracy averages the scores (scoring.aggregates.vqa_mean).
 
-A config has one utility judge (`utility_judge`), and a run may mix benchmarks of every format:
-utility-answers scores each probe by its own answer key's format (exact match where the key is
-SHORT or there is none); an OPEN answer (MM-Vet) needs a judge model and is UNSCORED here.
+Versions: choice and utility-answers are 2 since the option letter is read on the answer as written
+(an article "A dog" is no letter A; "the answer is B" wins; an echoed option list states nothing).
+
+A config has one utility judge (`utility_judge`; a benchmark may name its own), and a run may mix
+benchmarks of every format: utility-answers scores each probe by its own answer key's format (exact
+match where the key is SHORT or there is none); an OPEN answer (MM-Vet) needs a judge model
+(mmvet-grader) and is UNSCORED here.
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ def yes_no() -> JudgeFn:
     return _as_judge(score_yes_no)
 
 
-@judge("choice", measures=Measure.UTILITY, version=1, applies_to=(SampleKind.UTILITY,))
+@judge("choice", measures=Measure.UTILITY, version=2, applies_to=(SampleKind.UTILITY,))
 def choice() -> JudgeFn:
     """CORRECT when the option letter read from the answer (VLMEvalKit's rule: a letter standing
     alone, else the one option text found) is the reference letter."""
@@ -125,7 +129,7 @@ def vqa() -> JudgeFn:
     return _as_judge(score_vqa)
 
 
-@judge("utility-answers", measures=Measure.UTILITY, version=1, applies_to=(SampleKind.UTILITY,))
+@judge("utility-answers", measures=Measure.UTILITY, version=2, applies_to=(SampleKind.UTILITY,))
 def utility_answers() -> JudgeFn:
     """Each utility item by its answer key's format: yes/no, option letter, VQA accuracy, and exact
     match for short answers and items without a key; OPEN answers need a judge model (unscored)."""

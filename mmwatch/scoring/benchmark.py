@@ -83,8 +83,9 @@ def _rate(metric: Metric, rate: Rate, headline: bool = False) -> list[Estimate]:
 
 def estimates(score: UtilityScore, results: Sequence[ItemResult],
               unscored: Unscored = Unscored.WRONG) -> list[Estimate]:
-    """The benchmark's metrics, its headline first; [] when no item was scored."""
-    if not any(r.correct is not None for r in results):
+    """The benchmark's metrics, its headline first; [] without an item to count (under SKIP: without
+    a scored one). Under WRONG a benchmark whose every answer was unreadable scores 0, not nothing."""
+    if not results:
         return []
     if score is UtilityScore.CIRCULAR:
         c = circular(results, unscored)

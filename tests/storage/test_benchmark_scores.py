@@ -149,3 +149,33 @@ def test_a_renamed_benchmark_is_scored_by_its_loaders_rule() -> None:
 
     assert traits("mmbench-cn", {"mmbench-cn": "mmbench"}).utility_score is UtilityScore.CIRCULAR
     assert traits("mmbench-cn").utility_score is UtilityScore.ACCURACY  # unknown: the plain default
+
+
+def test_an_empty_open_answer_counts_zero_and_an_ungraded_one_is_left_out(tmp_path: Path) -> None:
+    """MM-Vet graded by its judge model: an empty answer is a wrong one (the grader was not needed to
+    see that), a grader failure says nothing about the answer; the same open answers under a rule
+    judge, which cannot grade them, give no number at all."""
+    items = [_sample("mm-vet", i, SampleKind.UTILITY, reference="STOP", answer_key=AnswerKey(format=AnswerFormat.OPEN))
+             for i in range(3)]
+    cells = [_cell(s) for s in items]
+    cells[1] = cells[1].model_copy(update={"response": Response(text="  ")})
+    graded = [(Label.CORRECT, 0.9), (Label.UNSCORED, None), (Label.UNSCORED, None)]  # 3: the grader's call failed
+    verdicts = [(c.cell_key, Verdict(label=label, score=score, judge="mmvet-grader", judge_version=1))
+                for c, (label, score) in zip(cells, graded, strict=True)]
+    verdicts += [(c.cell_key, Verdict(label=Label.UNSCORED, judge="utility-answers", judge_version=1)) for c in cells]
+    own = JudgeRoles(safety=ROLES.safety, refusal=ROLES.refusal, utility=JudgeRef(name="utility-answers", version=1),
+                     target=ROLES.target, by_benchmark=(BenchmarkJudge(benchmark="mm-vet", role=JudgeRole.UTILITY,
+                                                                       judge=JudgeRef(name="mmvet-grader", version=1)),))
+    with DuckDBStore(tmp_path / "db.duckdb", tmp_path / "art") as store:
+        store.upsert_samples(items)
+        store.upsert_models([ModelRecord(lineage="lin", revision="1", label="one", source=ModelSource.CONFIG,
+                                         adapter="reference", order_key=1.0)])
+        store.write_cells(cells)
+        store.write_verdicts("r", verdicts)
+        plan = record_plan(store, cells)
+        graded_path = store.publish(tmp_path / "graded.duckdb", options(plan, roles=own))
+        rule_path = store.publish(tmp_path / "rule.duckdb", options(plan, roles=own.model_copy(
+            update={"by_benchmark": ()}), history=False))
+    assert _rows(graded_path, "SELECT value, n, unscored FROM benchmark_scores WHERE headline") == [
+        (pytest.approx(0.45), 2, 2)]
+    assert _rows(rule_path, "SELECT count(*) FROM benchmark_scores") == [(0,)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mmwatch.scoring.benchmark import Estimate, Metric, UtilityScore, estimates, headline, utility_score
-from mmwatch.scoring.results import ItemResult
+from mmwatch.scoring.results import ItemResult, Unscored
 
 
 def _by_metric(found: list[Estimate]) -> dict[Metric, float]:
@@ -57,8 +57,13 @@ def test_mean_score_averages_graded_scores_not_labels() -> None:
     assert 0 <= only.lo < only.value < only.hi <= 1
 
 
-def test_nothing_scored_is_no_number_not_zero() -> None:
-    assert estimates(UtilityScore.POPE, [ItemResult("a", None, reference="yes")]) == []
+def test_no_item_is_no_number_but_only_unreadable_answers_score_zero() -> None:
+    """A revision that breaks its answer format drops to 0; one with nothing to count has no number."""
+    assert estimates(UtilityScore.POPE, []) == []
+    unreadable = [ItemResult(str(i), None, reference="yes") for i in range(3)]
+    assert estimates(UtilityScore.POPE, unreadable, Unscored.SKIP) == []
+    found = _by_metric(estimates(UtilityScore.ACCURACY, unreadable))
+    assert found == {Metric.ACCURACY: 0.0}
 
 
 def test_utility_score_weighs_each_benchmark_the_same() -> None:
