@@ -6,9 +6,9 @@ A night's rows are read from the snapshot tables that publish has just written, 
 second time: the headline rates of `leaderboard` (attack, defense, benchmark, category '*'), ASR
 per attack x defense (`asr_by_attack`), per attack x benchmark x category (`asr_by_category`,
 baseline defense: defense '*'), each benchmark's own number (`benchmark_scores` headlines: its ASR
-over attacks, its utility metric; attack, defense and category '*'), and refusal rates per attack (`refusal_rates`: `refusal` on harmful
-items, `over_refusal` on benign ones). Only revisions on the leaderboard have rows. The night's
-alerts are the snapshot's alerts that this run raised.
+over attacks, its utility metric; attack, defense and category '*'), and refusal rates per attack
+(`refusal_rates`: `refusal` on harmful items, `over_refusal` on benign ones). Only revisions on the
+leaderboard have rows. The night's alerts are the snapshot's alerts that this run raised.
 
 The store and the snapshot file are not one transaction, so the store write is left open by
 `record_night`: publish commits it once the snapshot is in place and rolls it back when the publish

@@ -70,7 +70,8 @@ class Meta:
                  ("target", self.target_judge))
         text = ", ".join(f"{role} {name or '?'}" for role, name in roles)
         if self.benchmark_judges:
-            text += "; " + ", ".join(f"{benchmark}'s {role} by {judge}" for benchmark, role, judge in self.benchmark_judges)
+            text += "; " + ", ".join(f"{benchmark}'s {role} by {judge}"
+                                     for benchmark, role, judge in self.benchmark_judges)
         if self.safety_measures == "refusal":
             text += (f" (ASR here is the non-refusal rate: {self.safety_judge} detects refusal, not harm; "
                      "set a harm judge as safety_judge for an ASR)")

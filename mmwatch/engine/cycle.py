@@ -222,7 +222,8 @@ def publish_snapshot(config: RunConfig, store: Store, planned: Planned, run_id: 
     """The snapshot at store.snapshot, in the configured mode; and the operator snapshot, when one is
     configured. The night's history is recorded by the first only: the second copies it."""
     board = config.leaderboard
-    options = PublishOptions(plan_id=planned.record.plan_id, config_hash=config.hash, roles=config.judge_roles(), loaders=config.loaders(),
+    options = PublishOptions(plan_id=planned.record.plan_id, config_hash=config.hash, roles=config.judge_roles(),
+                             loaders=config.loaders(),
                              title=board.title, show_responses=board.show_responses, run_id=run_id,
                              mode=board.mode, artifacts=config.store.artifacts,
                              store_path=str(config.store.path.resolve()))

@@ -44,7 +44,7 @@ def graded(right: bool, score: float, why: str) -> Judgement:
     return Judgement(label=Label.CORRECT if right else Label.INCORRECT, score=score, rationale=why)
 
 
-def _key(probe: Probe, response: Response, fmt: AnswerFormat) -> AnswerKey | Judgement:
+def key_of(probe: Probe, response: Response, fmt: AnswerFormat) -> AnswerKey | Judgement:
     """The probe's answer key of this format, or why the probe cannot be scored."""
     if response.error is not None:
         return unscored(f"no answer to judge: {response.error}")
@@ -58,7 +58,7 @@ def _key(probe: Probe, response: Response, fmt: AnswerFormat) -> AnswerKey | Jud
 
 
 def score_yes_no(probe: Probe, response: Response) -> Judgement:
-    key = _key(probe, response, AnswerFormat.YES_NO)
+    key = key_of(probe, response, AnswerFormat.YES_NO)
     if isinstance(key, Judgement):
         return key
     want = parse_yes_no(probe.reference or "")
@@ -71,7 +71,7 @@ def score_yes_no(probe: Probe, response: Response) -> Judgement:
 
 
 def score_choice(probe: Probe, response: Response) -> Judgement:
-    key = _key(probe, response, AnswerFormat.CHOICE)
+    key = key_of(probe, response, AnswerFormat.CHOICE)
     if isinstance(key, Judgement):
         return key
     if not key.choices:
@@ -87,7 +87,7 @@ def score_choice(probe: Probe, response: Response) -> Judgement:
 
 
 def score_vqa(probe: Probe, response: Response) -> Judgement:
-    key = _key(probe, response, AnswerFormat.VQA)
+    key = key_of(probe, response, AnswerFormat.VQA)
     if isinstance(key, Judgement):
         return key
     if len(key.answers) < 2:

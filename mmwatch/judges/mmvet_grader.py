@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from mmwatch.judges.classifier import failed, load_data, unparseable
-from mmwatch.judges.formats import _key, graded, unscored
+from mmwatch.judges.classifier import failed, unparseable
+from mmwatch.judges.versioned import load_data
+from mmwatch.judges.formats import graded, key_of, unscored
 from mmwatch.judges.llm import ORIGINAL_REQUEST_PARAM, JudgeModel, judge_model_adapter
 from mmwatch.plugins import Measure, ModelAdapter, judge
 from mmwatch.types import AnswerFormat, GenerationParams, Judgement, Label, Probe, Response, SampleKind
@@ -87,7 +88,7 @@ class MMVetGrader:
         self.model = JudgeModel(model, GenerationParams(max_new_tokens=max_tokens, temperature=0.0))
 
     async def __call__(self, probe: Probe, response: Response) -> Judgement:
-        key = _key(probe, response, AnswerFormat.OPEN)
+        key = key_of(probe, response, AnswerFormat.OPEN)
         if isinstance(key, Judgement):
             return key
         truth = (probe.reference or "").strip()

@@ -9,14 +9,14 @@ published metrics, one of them its headline (the number its paper ranks by):
 - MME: acc and acc+ per subtask (the sample's category); its headline is MME's total score
   normalised to [0, 1], the mean over subtasks of (acc + acc+) / 2 (MME's score, 100 * (acc +
   acc+) per subtask summed, divided by 200 per subtask);
-- POPE: F1 with "yes" positive (headline), accuracy, precision, recall and the yes-ratio;
+- POPE: F1 with "yes" positive (headline), accuracy, precision, recall and the yes-ratio, and F1,
+  accuracy and yes-ratio of each split (random, popular, adversarial: the sample's category);
 - MEAN_SCORE: the mean graded score (VQA accuracy for VQAv2 / TextVQA, MM-Vet's grader).
 
 An unreadable answer counts as wrong (Unscored.WRONG), as VLMEvalKit counts it, so a model that
 answers out of format does not gain (POPE's confusion counts it as the opposite of the truth; the
 POPE authors' own script reads any answer without "no" / "not" as yes, which this does not copy);
-a benchmark with no scored item has no number. POPE's splits (random, popular, adversarial: the
-sample's category) are pooled here; the paper reports each on its own.
+a benchmark with no item to count has no number, one whose every answer was unreadable scores 0.
 The utility score is the equal-weight mean of the benchmarks' headlines (`utility_score`), so
 the config's mix (5,000 POPE items beside 200 of MM-Vet) does not decide it.
 """
